@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * libfuse-bpf: stacked-filesystem (FUSE-BPF) support for libfuse3 daemons.
+ *
+ * Copyright (C) 2026 The libfuse-bpf authors
+ */
+
+/**
+ * @file fuse_bpf.h
+ *
+ * Public interface of libfuse-bpf.
+ *
+ * A daemon written against the libfuse3 low-level API creates its session
+ * with fuse_bpf_session_new() instead of fuse_session_new(), keeps its
+ * `struct fuse_lowlevel_ops` unchanged, and may answer LOOKUP requests with
+ * fuse_bpf_reply_entry() to attach a backing file or directory to the new
+ * node.  From then on the node, and every node below a backed directory, is
+ * served from the backing object:
+ *
+ * - in mode #FUSE_BPF_MODE_KERNEL by the patched kernel (fuse-bpf), with no
+ *   request reaching userspace;
+ * - in mode #FUSE_BPF_MODE_PASSTHROUGH by this library for metadata and by
+ *   upstream FUSE passthrough (Linux 6.9+) for file data;
+ * - in mode #FUSE_BPF_MODE_USERSPACE by this library for everything.
+ *
+ * The daemon's handlers never see requests for backed nodes in any mode,
+ * except FORGET for node ids the daemon itself handed out.
+ *
+ * Errors are reported as negative errno values; details go to fuse_log().
+ */
+
+#ifndef FUSE_BPF_H_
+#define FUSE_BPF_H_
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 34
+#endif
+
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Library version, as major * 10000 + minor * 100 + patch. */
+#define FUSE_BPF_VERSION 100
+
+/* ------------------------------------------------------------------------ */
+/** @name Wire ABI: fuse-bpf RFC v2 lookup blocks                            */
+/* ------------------------------------------------------------------------ */
+/** @{ */
+
+/** Most blocks that may follow `fuse_entry_out` in a LOOKUP reply. */
+#define FUSE_BPF_MAX_ENTRIES 2
+
+/** Block types (`fuse_bpf_entry_out.entry_type`). */
+enum fuse_bpf_type {
+	/** The block's fd is the backing file or directory of the node. */
+	FUSE_ENTRY_BACKING = 1,
+	/** Reserved: a BPF program fd.  Rejected until BPF support exists. */
+	FUSE_ENTRY_BPF = 2,
+	/** Drop the backing the node would inherit from its parent. */
+	FUSE_ENTRY_REMOVE_BACKING = 3,
+	/** Reserved: drop the inherited BPF program.  Rejected like BPF. */
+	FUSE_ENTRY_REMOVE_BPF = 4,
+};
+
+/** One block appended to a LOOKUP reply (16 bytes on the wire). */
+struct fuse_bpf_entry_out {
+	uint32_t entry_type;	/**< enum fuse_bpf_type */
+	uint32_t unused;	/**< must be zero */
+	uint64_t fd;		/**< fd in the replying process */
+};
+
+#ifndef FUSE_DEV_IOC_MAGIC
+#define FUSE_DEV_IOC_MAGIC 229
+#endif
+
+/**
+ * ioctl on the /dev/fuse fd that delivers a reply of @p N bytes
+ * (`fuse_out_header` + payload).  Replies that carry blocks must use it.
+ */
+#define FUSE_DEV_IOC_BPF_RESPONSE(N) _IOW(FUSE_DEV_IOC_MAGIC, 125, char[N])
+
+/** sysfs file that reads "supported" on a fuse-bpf kernel. */
+#define FUSE_BPF_FEATURE_FILE "/sys/fs/fuse/features/fuse_bpf"
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Wire ABI: protocol 7.40 passthrough (absent from 7.38 headers)    */
+/* ------------------------------------------------------------------------ */
+/** @{ */
+
+/** INIT flag (in `flags2`, bit 37 - 32) offering/accepting passthrough. */
+#define FUSE_BPF_INIT2_PASSTHROUGH (1u << 5)
+/** INIT flag: `flags2` is valid. */
+#define FUSE_BPF_INIT_EXT (1u << 30)
+/** OPEN/CREATE reply flag: I/O goes to the registered backing file. */
+#define FUSE_BPF_FOPEN_PASSTHROUGH (1u << 7)
+
+/** Argument of FUSE_BPF_DEV_IOC_BACKING_OPEN. */
+struct fuse_bpf_backing_map {
+	int32_t fd;		/**< backing file */
+	uint32_t flags;		/**< must be zero */
+	uint64_t padding;	/**< must be zero */
+};
+
+/** Register a backing file; returns a backing id > 0. */
+#define FUSE_BPF_DEV_IOC_BACKING_OPEN \
+	_IOW(FUSE_DEV_IOC_MAGIC, 1, struct fuse_bpf_backing_map)
+/** Release a backing id (argument: pointer to uint32_t id). */
+#define FUSE_BPF_DEV_IOC_BACKING_CLOSE _IOW(FUSE_DEV_IOC_MAGIC, 2, uint32_t)
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Modes                                                             */
+/* ------------------------------------------------------------------------ */
+/** @{ */
+
+/** Who serves backed nodes. */
+enum fuse_bpf_mode {
+	/** Pick the best mode the kernel offers (only as a request). */
+	FUSE_BPF_MODE_AUTO = 0,
+	/** The patched kernel (fuse-bpf) serves backed nodes. */
+	FUSE_BPF_MODE_KERNEL = 1,
+	/** Library serves metadata, kernel passthrough serves file data. */
+	FUSE_BPF_MODE_PASSTHROUGH = 2,
+	/** The library serves everything from the backing fds. */
+	FUSE_BPF_MODE_USERSPACE = 3,
+};
+
+/**
+ * Name of a mode as used on command lines and in statistics:
+ * "auto", "fuse-bpf", "passthrough" or "userspace".
+ *
+ * @param mode a mode
+ * @return a static string, "invalid" for an unknown value
+ */
+const char *fuse_bpf_mode_name(enum fuse_bpf_mode mode);
+
+/**
+ * Parse a mode name (see fuse_bpf_mode_name()).
+ *
+ * @param name the name
+ * @param mode where to store the mode
+ * @return 0, or -EINVAL for an unknown name
+ */
+int fuse_bpf_mode_parse(const char *name, enum fuse_bpf_mode *mode);
+
+/** Kernel capabilities found by fuse_bpf_probe_kernel(). */
+enum fuse_bpf_kernel_cap {
+	/** /sys/fs/fuse/features/fuse_bpf reads "supported". */
+	FUSE_BPF_CAP_KERNEL = 1u << 0,
+	/** The process may use passthrough (CAP_SYS_ADMIN) and the kernel
+	 * is new enough to offer it; confirmed only at INIT. */
+	FUSE_BPF_CAP_PASSTHROUGH = 1u << 1,
+};
+
+/**
+ * Find what the running kernel can do, before mounting.
+ *
+ * @return a mask of enum fuse_bpf_kernel_cap
+ */
+unsigned int fuse_bpf_probe_kernel(void);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Configuration                                                     */
+/* ------------------------------------------------------------------------ */
+/** @{ */
+
+/** Session configuration (opaque). */
+struct fuse_bpf_config;
+
+/**
+ * Create a configuration with defaults: mode auto, no root backing,
+ * entry and attribute timeouts of 1 second for library-served nodes.
+ *
+ * @return the configuration, or NULL when out of memory
+ */
+struct fuse_bpf_config *fuse_bpf_config_new(void);
+
+/** Free a configuration. @param cfg may be NULL */
+void fuse_bpf_config_destroy(struct fuse_bpf_config *cfg);
+
+/**
+ * Request a mode.  A mode other than #FUSE_BPF_MODE_AUTO that the kernel
+ * cannot give makes the mount (or INIT) fail with a message; it is never
+ * silently downgraded.
+ *
+ * @param cfg configuration
+ * @param mode the mode
+ * @return 0 or -EINVAL
+ */
+int fuse_bpf_config_set_mode(struct fuse_bpf_config *cfg,
+			     enum fuse_bpf_mode mode);
+
+/**
+ * Back the root of the mount with a directory.  The fd is duplicated; the
+ * caller keeps its own.
+ *
+ * @param cfg configuration
+ * @param dirfd an fd of a directory
+ * @return 0, -EBADF or -ENOTDIR
+ */
+int fuse_bpf_config_set_root_backing(struct fuse_bpf_config *cfg, int dirfd);
+
+/**
+ * Timeouts the library uses in entries and attributes it produces itself.
+ *
+ * @param cfg configuration
+ * @param entry_timeout seconds, >= 0
+ * @param attr_timeout seconds, >= 0
+ * @return 0 or -EINVAL
+ */
+int fuse_bpf_config_set_timeouts(struct fuse_bpf_config *cfg,
+				 double entry_timeout, double attr_timeout);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Sessions                                                          */
+/* ------------------------------------------------------------------------ */
+/** @{ */
+
+/** A libfuse session wrapped by libfuse-bpf (opaque). */
+struct fuse_bpf_session;
+
+/**
+ * Create a session.  Arguments are those of fuse_session_new(); @p op is
+ * the daemon's unchanged operation table and @p userdata is what
+ * fuse_req_userdata() returns in its handlers.
+ *
+ * @param args libfuse command-line arguments (e.g. "-o debug")
+ * @param op the daemon's operations
+ * @param op_size sizeof(*op)
+ * @param userdata the daemon's private data
+ * @param cfg configuration (copied), or NULL for defaults
+ * @return the session, or NULL (details through fuse_log())
+ */
+struct fuse_bpf_session *
+fuse_bpf_session_new(struct fuse_args *args,
+		     const struct fuse_lowlevel_ops *op, size_t op_size,
+		     void *userdata, const struct fuse_bpf_config *cfg);
+
+/**
+ * Mount the session.  The library opens /dev/fuse and calls mount(2)
+ * itself, adding `default_permissions` and, in fuse-bpf mode with a root
+ * backing, `root_dir=`.
+ *
+ * @param bs session
+ * @param mountpoint the directory to mount on
+ * @return 0 or a negative errno
+ */
+int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
+			   const char *mountpoint);
+
+/**
+ * The libfuse session, for fuse_session_loop(), fuse_session_loop_mt(),
+ * fuse_set_signal_handlers() and the like.
+ *
+ * @param bs session
+ * @return the libfuse session owned by @p bs
+ */
+struct fuse_session *fuse_bpf_session_fuse(struct fuse_bpf_session *bs);
+
+/**
+ * The mode in force.  Before INIT it is the mode expected from
+ * fuse_bpf_probe_kernel() and the configuration.
+ *
+ * @param bs session
+ * @return the mode (never #FUSE_BPF_MODE_AUTO after INIT)
+ */
+enum fuse_bpf_mode fuse_bpf_session_mode(const struct fuse_bpf_session *bs);
+
+/**
+ * The error that made INIT fail, such as a forced mode the kernel could
+ * not give.
+ *
+ * @param bs session
+ * @return 0, or the negative errno that failed INIT
+ */
+int fuse_bpf_session_error(const struct fuse_bpf_session *bs);
+
+/** Unmount (if mounted).  @param bs session */
+void fuse_bpf_session_unmount(struct fuse_bpf_session *bs);
+
+/** Destroy the session and everything it owns.  @param bs may be NULL */
+void fuse_bpf_session_destroy(struct fuse_bpf_session *bs);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Replies                                                           */
+/* ------------------------------------------------------------------------ */
+/** @{ */
+
+/** A block as a daemon gives it to fuse_bpf_reply_entry(). */
+struct fuse_bpf_block {
+	uint32_t type;	/**< enum fuse_bpf_type */
+	int fd;		/**< backing or program fd; ignored by REMOVE types */
+};
+
+/**
+ * Answer a LOOKUP request with an entry and 0 to #FUSE_BPF_MAX_ENTRIES
+ * blocks.  The fds stay the caller's; close them after this returns.
+ *
+ * On success the request is answered and freed.  On failure (bad block,
+ * bad fd, an fd whose type does not match `e->attr.st_mode`, a kernel that
+ * rejects the blocks) nothing was sent: the request is still pending and
+ * the caller must still reply, for example with fuse_reply_err().
+ *
+ * @param req a LOOKUP request
+ * @param e the entry, as for fuse_reply_entry()
+ * @param blocks the blocks, or NULL when @p nblocks is 0
+ * @param nblocks number of blocks
+ * @return 0 or a negative errno
+ */
+int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
+			 const struct fuse_bpf_block *blocks, size_t nblocks);
+
+/**
+ * Encode a LOOKUP reply with blocks, exactly as it goes on the wire.
+ *
+ * @param buf output buffer
+ * @param size size of @p buf
+ * @param unique the request's unique id
+ * @param eo entry to send (`struct fuse_entry_out`)
+ * @param blocks the blocks
+ * @param nblocks number of blocks (0 to #FUSE_BPF_MAX_ENTRIES)
+ * @return the reply length, or -EINVAL (bad block) or -ENOSPC
+ */
+ssize_t fuse_bpf_encode_lookup_reply(void *buf, size_t size, uint64_t unique,
+				     const void *eo,
+				     const struct fuse_bpf_block *blocks,
+				     size_t nblocks);
+
+/**
+ * The FUSE_DEV_IOC_BPF_RESPONSE command for a reply of @p len bytes.
+ *
+ * @param len reply length, 1 to 16383
+ * @return the ioctl command, or 0 if @p len does not fit the encoding
+ */
+unsigned long fuse_bpf_ioc_response_cmd(size_t len);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Statistics                                                        */
+/* ------------------------------------------------------------------------ */
+/** @{ */
+
+/** Requests of one opcode that reached userspace. */
+struct fuse_bpf_op_stats {
+	uint64_t daemon;	/**< handed to the daemon */
+	uint64_t library;	/**< served by the library */
+};
+
+/**
+ * Counters for one opcode.
+ *
+ * @param bs session
+ * @param opcode a FUSE opcode (enum fuse_opcode)
+ * @param out where to store the counters
+ * @return 0 or -EINVAL for an opcode out of range
+ */
+int fuse_bpf_session_op_stats(const struct fuse_bpf_session *bs,
+			      uint32_t opcode, struct fuse_bpf_op_stats *out);
+
+/**
+ * Name of a FUSE opcode ("LOOKUP", "READ", ...).
+ *
+ * @param opcode a FUSE opcode
+ * @return a static string, NULL if unknown
+ */
+const char *fuse_bpf_opcode_name(uint32_t opcode);
+
+/**
+ * Write the mode and all non-zero counters as JSON:
+ * `{"mode": "...", "requests": {"LOOKUP": {"daemon": N, "library": N}}}`.
+ *
+ * @param bs session
+ * @param f output stream
+ * @return 0 or a negative errno
+ */
+int fuse_bpf_session_write_stats(const struct fuse_bpf_session *bs, FILE *f);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Mounts without a daemon                                           */
+/* ------------------------------------------------------------------------ */
+/** @{ */
+
+/**
+ * Mount @p backing_dir on @p mountpoint with `root_dir=<fd>,no_daemon`:
+ * the kernel serves everything, no daemon runs.  Needs fuse-bpf.
+ *
+ * @param backing_dir the directory to mirror
+ * @param mountpoint where to mount
+ * @param options extra mount options (comma separated) or NULL
+ * @return 0, -EOPNOTSUPP on a kernel without fuse-bpf, or a negative errno
+ */
+int fuse_bpf_mount_no_daemon(const char *backing_dir, const char *mountpoint,
+			     const char *options);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FUSE_BPF_H_ */

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * libfuse-bpf internal interfaces.
+ *
+ * Who owns what:
+ *   session.c     the session, libfuse custom-io hooks, INIT handling,
+ *                 mode selection, counters, the per-thread request record
+ *   dispatch.c    the wrapped fuse_lowlevel_ops: which requests the library
+ *                 serves and which reach the daemon
+ *   reply.c       block encoding, fuse_bpf_reply_entry(), routing of
+ *                 replies through FUSE_DEV_IOC_BPF_RESPONSE, passthrough
+ *                 OPEN/CREATE reply patching
+ *   probe.c       kernel feature probing
+ *   mount.c       mount(2), no_daemon mounts, unmount
+ *   config.c      struct fuse_bpf_config
+ *   nodes.c       the backed-node table
+ *   backing_ops.c every operation on a backed node, served from its
+ *                 backing fd (the userspace and passthrough modes)
+ */
+#ifndef FUSE_BPF_I_H_
+#define FUSE_BPF_I_H_
+
+#include "fuse_bpf.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Opcodes the counters cover (enum fuse_opcode values below this). */
+#define FBPF_OPCODE_MAX 64
+
+/*
+ * Node ids the library allocates for nodes it creates below backed
+ * directories carry this bit.  Daemon node ids never may: a daemon reply
+ * with such a node id is refused with EIO, so the two never collide.
+ */
+#define FBPF_LIB_NODEID (1ULL << 63)
+
+struct fbpf_nodes;
+
+struct fuse_bpf_config {
+	enum fuse_bpf_mode mode;
+	int root_fd;			/* -1: no root backing */
+	double entry_timeout;
+	double attr_timeout;
+};
+
+struct fuse_bpf_session {
+	struct fuse_session *se;
+	struct fuse_lowlevel_ops dops;	/* daemon's ops, zero past op_size */
+	void *duserdata;		/* daemon's userdata */
+	struct fuse_bpf_config cfg;	/* owns cfg.root_fd */
+	_Atomic int mode;		/* enum fuse_bpf_mode in force */
+	_Atomic int error;		/* INIT failure, negative errno */
+	int fd;				/* /dev/fuse */
+	char *mountpoint;
+	struct fbpf_nodes *nodes;
+	_Atomic uint64_t total[FBPF_OPCODE_MAX];	/* reached userspace */
+	_Atomic uint64_t library[FBPF_OPCODE_MAX];	/* served by library */
+	void *priv;			/* reply.c/session.c private state */
+};
+
+/*
+ * The request being dispatched by this thread.  The custom-io read hook
+ * fills it before libfuse dispatches, and libfuse dispatches in the thread
+ * that read the request, in both the single and multi-threaded loops.
+ */
+struct fbpf_cur_req {
+	struct fuse_bpf_session *bs;
+	uint64_t unique;
+	uint32_t opcode;
+	uint64_t nodeid;
+};
+extern _Thread_local struct fbpf_cur_req fbpf_cur;
+
+/* session.c */
+static inline struct fuse_bpf_session *fbpf_session_of(fuse_req_t req)
+{
+	(void)req;
+	return fbpf_cur.bs;
+}
+static inline enum fuse_bpf_mode fbpf_mode(struct fuse_bpf_session *bs)
+{
+	return (enum fuse_bpf_mode)atomic_load(&bs->mode);
+}
+/* Count a request of the current thread as served by the library. */
+void fbpf_count_library(struct fuse_bpf_session *bs);
+
+/* reply.c: passthrough mode */
+/* Register @fd with FUSE_DEV_IOC_BACKING_OPEN: backing id > 0 or -errno. */
+int fbpf_passthrough_register(struct fuse_bpf_session *bs, int fd);
+/* FUSE_DEV_IOC_BACKING_CLOSE. */
+void fbpf_passthrough_unregister(struct fuse_bpf_session *bs, int id);
+/*
+ * Reply to the current OPEN (or CREATE) request with FOPEN_PASSTHROUGH and
+ * @backing_id; must be called from the dispatching thread.
+ */
+int fbpf_reply_open_passthrough(fuse_req_t req,
+				const struct fuse_file_info *fi,
+				int backing_id);
+int fbpf_reply_create_passthrough(fuse_req_t req,
+				  const struct fuse_entry_param *e,
+				  const struct fuse_file_info *fi,
+				  int backing_id);
+
+/* nodes.c */
+struct fbpf_nodes *fbpf_nodes_new(void);
+void fbpf_nodes_destroy(struct fbpf_nodes *nodes);
+/* Back the root (node 1) by a dup of @fd. */
+int fbpf_nodes_set_root(struct fuse_bpf_session *bs, int fd);
+/*
+ * The daemon answered a LOOKUP for its node @ino with a backing block: the
+ * node is backed by a dup of @fd from now on (one more lookup reference).
+ */
+int fbpf_nodes_attach(struct fuse_bpf_session *bs, fuse_ino_t ino, int fd);
+/* REMOVE_BACKING for the daemon's node @ino. */
+void fbpf_nodes_detach(struct fuse_bpf_session *bs, fuse_ino_t ino);
+/* True when requests on @ino are served by the library. */
+bool fbpf_nodes_serves(struct fuse_bpf_session *bs, fuse_ino_t ino);
+/*
+ * FORGET bookkeeping for any node id the library knows; returns true when
+ * the daemon must see the FORGET too (a node id the daemon handed out).
+ */
+bool fbpf_nodes_forget(struct fuse_bpf_session *bs, fuse_ino_t ino,
+		       uint64_t nlookup);
+
+/*
+ * backing_ops.c: every operation on a served node.  A request reaches one
+ * of these only when fbpf_nodes_serves() holds for its node (for rename and
+ * link: for either node; the op itself answers EXDEV when only one is).
+ * forget/forget_multi/init/destroy are not used from this table.
+ */
+extern const struct fuse_lowlevel_ops fbpf_backing_ops;
+
+#endif /* FUSE_BPF_I_H_ */
