@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install what building and testing libfuse-bpf needs on Debian 12, as root.
+# Everything comes from Debian's archive; the kernel pieces the guest suite
+# needs are downloaded (not installed) later by kernel/fetch.sh.
+set -eu
+
+pkgs="gcc gcc-12 make pkg-config meson ninja-build
+	fuse3 libfuse3-dev libcmocka-dev
+	attr acl e2fsprogs xz-utils cpio kmod bc flex bison libelf-dev libssl-dev
+	busybox-static qemu-system-x86 python3"
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi
