@@ -12,7 +12,8 @@
 # precedence over the one of the headers package.  The result, stripped of
 # debug info, is OUT/fuse.ko; the patched uapi header is copied to
 # OUT/include/linux/fuse.h for userspace comparisons.  Any compiler or
-# modpost warning fails the build.  Set KBUILD_W=1 to build with W=1.
+# modpost warning fails the build.  Set KBUILD_W=1 to build with W=1, and
+# SERIES=FILE to apply the patches listed in FILE instead of kernel/series.
 #
 # The path of the module is printed on success.
 set -eu
@@ -35,8 +36,9 @@ mkdir -p "$tree/fs" "$tree/include/uapi/linux"
 cp -r "$SRC/fs/fuse" "$tree/fs/fuse"
 cp "$SRC/include/uapi/linux/fuse.h" "$tree/include/uapi/linux/fuse.h"
 
-if [ -f "$here/series" ]; then
-	grep -v '^[[:space:]]*\(#\|$\)' "$here/series" | while read -r p; do
+series=${SERIES:-$here/series}
+if [ -f "$series" ]; then
+	grep -v '^[[:space:]]*\(#\|$\)' "$series" | while read -r p; do
 		if ! patch -p1 -s -N -d "$tree" <"$here/patches/$p"; then
 			echo "build.sh: $p does not apply" >&2
 			exit 1
