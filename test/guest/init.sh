@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the guest suite's initramfs (busybox).  Mounts the pseudo
+# filesystems, loads /lib/fuse.ko, runs the guest script named in
+# /etc/guest.conf, checks dmesg, prints the results as "@@" markers on the
+# serial console and hands the number of failures to QEMU through
+# guest_exit.  run-guest.sh on the host reads the markers.
+export PATH=/bin
+/bin/busybox --install -s /bin 2>/dev/null
+mkdir -p /proc /sys /dev /tmp /run /mnt
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+ln -sf /proc/mounts /etc/mtab
+ln -sf /proc/self/fd /dev/fd
+# Keep the console for the markers; kernel messages are read from dmesg.
+echo 1 >/proc/sys/kernel/printk
+
+set -a
+. /etc/guest.conf
+set +a
+
+finish() {
+	echo "@@ DONE failures=$1"
+	sync
+	guest_exit "$1"
+	poweroff -f
+}
+
+echo "@@ BOOT kernel=$(uname -r) module=$GUEST_MODULE script=$GUEST_SCRIPT"
+if grep -qw fuse /proc/filesystems; then
+	echo "@@ RESULT insmod FAIL fuse is already registered before insmod"
+	finish 1
+fi
+if ! insmod /lib/fuse.ko; then
+	echo "@@ RESULT insmod FAIL insmod /lib/fuse.ko failed"
+	finish 1
+fi
+if [ ! -c /dev/fuse ]; then
+	echo "@@ RESULT insmod FAIL /dev/fuse did not appear"
+	finish 1
+fi
+
+out=/run/guest-script.out
+timeout "$GUEST_SCRIPT_TIMEOUT" sh "/tests/$GUEST_SCRIPT" 2>&1 | tee "$out"
+rc=$(cat /run/guest-script.rc 2>/dev/null || echo missing)
+if [ "$rc" != 0 ]; then
+	if [ "$rc" = missing ]; then
+		why="did not finish within ${GUEST_SCRIPT_TIMEOUT}s"
+	else
+		why="exited with status $rc"
+	fi
+	echo "@@ RESULT $GUEST_SCRIPT FAIL the script $why"
+	echo "@@ RESULT $GUEST_SCRIPT FAIL the script $why" >>"$out"
+fi
+# Nothing may stay mounted behind the script.
+if grep -q ' fuse' /proc/mounts; then
+	echo "@@ RESULT leftover-mounts FAIL $(grep ' fuse' /proc/mounts | tr '\n' ';')"
+	echo "@@ RESULT leftover-mounts FAIL" >>"$out"
+fi
+
+echo "@@ DMESG BEGIN"
+dmesg
+echo "@@ DMESG END"
+bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace' |
+	head -n 5 | tr '\n' ';')
+if [ -n "$bad" ]; then
+	echo "@@ RESULT dmesg-clean FAIL $bad"
+	echo "@@ RESULT dmesg-clean FAIL" >>"$out"
+else
+	echo "@@ RESULT dmesg-clean PASS"
+fi
+
+failures=$(grep -c '^@@ RESULT [^ ]* FAIL' "$out")
+[ "$failures" -gt 100 ] && failures=100
+finish "$failures"

@@ -1,0 +1,232 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Boot Debian's 6.1 kernel under QEMU (TCG) with a fuse module and run one
+# guest script of test/guest in it.
+#
+#   run-guest.sh [-t SECONDS] KCACHE MODULE BUILDDIR SCRIPT
+#
+# KCACHE   directory filled by kernel/fetch.sh (its env file names the
+#          kernel and Debian's stock fuse.ko)
+# MODULE   the fuse.ko to load, or "stock" for Debian's own module
+# BUILDDIR the meson build directory: passthrough_bpf, the conformance
+#          programs and the guest helpers are taken from it
+# SCRIPT   a script of test/guest, run as the guest's test
+# -t       bound on the whole guest run (default 300 s); a guest still
+#          running then is killed and the run fails
+#
+# The initramfs holds busybox, init.sh as /init, the module (stripped),
+# the project's programs with the shared libraries ldd names, and the
+# guest scripts.  The script's results come back as "@@ RESULT" markers on
+# the serial console; this prints one line per result and a closing
+# "N passed, N failed" line.  Exit status: 0 all passed, 1 a failure
+# (including a hang, a guest that never reported, or a BUG/WARNING/Oops/
+# general protection/Call Trace in the guest's kernel log), 77 when QEMU
+# is not installed.
+set -eu
+
+timeout_s=300
+if [ "${1:-}" = -t ]; then
+	timeout_s=${2:?-t needs seconds}
+	shift 2
+fi
+if [ $# -ne 4 ]; then
+	echo "usage: run-guest.sh [-t SECONDS] KCACHE MODULE BUILDDIR SCRIPT" >&2
+	exit 2
+fi
+kcache=$1
+module=$2
+builddir=$(cd "$3" && pwd)
+script=$4
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+qemu=$(command -v qemu-system-x86_64 || true)
+if [ -z "$qemu" ]; then
+	echo "run-guest.sh: qemu-system-x86_64 is not installed" \
+		"(apt-get install qemu-system-x86)"
+	exit 77
+fi
+busybox=/bin/busybox
+if ! ldd "$busybox" 2>&1 | grep -q 'not a dynamic'; then
+	echo "run-guest.sh: $busybox is not a static busybox" \
+		"(apt-get install busybox-static)" >&2
+	exit 1
+fi
+
+if [ ! -f "$kcache/env" ]; then
+	echo "run-guest.sh: $kcache/env missing (run kernel/fetch.sh $kcache)" >&2
+	exit 1
+fi
+. "$kcache/env"
+if [ "$module" = stock ]; then
+	module=$STOCK_KO
+	module_name=stock
+else
+	module_name=patched
+fi
+for f in "$module" "$VMLINUZ" "$here/$script"; do
+	if [ ! -f "$f" ]; then
+		echo "run-guest.sh: $f missing" >&2
+		exit 1
+	fi
+done
+
+work=$(mktemp -d /tmp/fuse-bpf-guest.XXXXXX)
+qpid=
+cleanup() {
+	if [ -n "$qpid" ]; then
+		kill "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+root="$work/root"
+mkdir -p "$root/bin" "$root/lib" "$root/etc" "$root/tests" \
+	"$root/opt/conformance"
+cp "$busybox" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$here/init.sh" "$root/init"
+chmod 755 "$root/init"
+strip --strip-debug -o "$root/lib/fuse.ko" "$module"
+
+# Copy a dynamic program's libraries to the same paths in the guest;
+# libraries of the build tree go to the loader's default directory.
+copy_libs() {
+	ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;
+		s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' | while read -r lib; do
+		case $lib in
+		"$builddir"/*)
+			dest=/lib/x86_64-linux-gnu/$(basename "$lib")
+			;;
+		*)
+			dest=$lib
+			;;
+		esac
+		if [ ! -e "$root$dest" ]; then
+			mkdir -p "$root$(dirname "$dest")"
+			cp -L "$lib" "$root$dest"
+		fi
+	done
+}
+
+# add_prog SRC DESTDIR: a program of the build tree (missing ones are
+# left out; the guest script reports them).
+add_prog() {
+	[ -x "$1" ] || return 0
+	cp "$1" "$root$2/"
+	copy_libs "$1"
+}
+
+add_prog "$builddir/example/passthrough_bpf" /bin
+for p in guest_exit malformed no_daemon_mount; do
+	add_prog "$builddir/test/guest/$p" /bin
+done
+if [ -d "$builddir/test/conformance" ]; then
+	find "$builddir/test/conformance" -maxdepth 1 -type f -perm -u+x |
+		while read -r p; do
+			add_prog "$p" /opt/conformance
+		done
+fi
+for f in "$here"/*.sh "$here"/*.txt "$top/test/host/run_conformance.sh"; do
+	if [ -f "$f" ]; then
+		cp "$f" "$root/tests/"
+	fi
+done
+
+script_timeout=$((timeout_s - 30))
+if [ "$script_timeout" -lt 30 ]; then
+	script_timeout=30
+fi
+cat >"$root/etc/guest.conf" <<CONF
+GUEST_SCRIPT=$script
+GUEST_MODULE=$module_name
+GUEST_SCRIPT_TIMEOUT=$script_timeout
+CONF
+: >"$root/etc/passwd"
+echo "root:x:0:0:root:/root:/bin/sh" >>"$root/etc/passwd"
+echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh" >>"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
+	gzip -1 >"$work/initrd.gz"
+
+log="$work/serial.log"
+start=$(date +%s)
+timeout -k 10 "$timeout_s" "$qemu" -accel tcg -m 1G -smp 2 -nic none \
+	-nographic -no-reboot -monitor none \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel "$VMLINUZ" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 quiet panic=-1 oops=panic" \
+	</dev/null >"$log" 2>&1 &
+qpid=$!
+set +e
+wait "$qpid"
+qrc=$?
+set -e
+qpid=
+end=$(date +%s)
+
+# Serial output carries CRs and the firmware's escape sequences: keep the
+# text from the first marker on, and markers wherever they start.
+tr -d '\r' <"$log" | sed 's/.*\(@@ \)/\1/' >"$work/clean.log"
+if grep -q '^@@ BOOT' "$work/clean.log"; then
+	sed -n '/^@@ BOOT/,$p' "$work/clean.log" |
+		sed '/^@@ DMESG BEGIN/,/^@@ DMESG END/d'
+else
+	echo "---- the guest never started its tests; serial log:"
+	tail -n 150 "$work/clean.log"
+fi
+echo "---- guest kernel log"
+sed -n '/^@@ DMESG BEGIN/,/^@@ DMESG END/p' "$work/clean.log" | sed '1d;$d'
+echo "----"
+
+passed=0
+failed=0
+grep '^@@ RESULT ' "$work/clean.log" >"$work/results" || true
+while read -r _ _ name verdict reason; do
+	case $verdict in
+	PASS)
+		passed=$((passed + 1))
+		;;
+	FAIL)
+		failed=$((failed + 1))
+		;;
+	esac
+	echo "$verdict $name${reason:+ ($reason)}"
+done <"$work/results"
+
+# Failures the guest could not report itself.
+if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	echo "FAIL guest-timeout (no poweroff within ${timeout_s}s)"
+	failed=$((failed + 1))
+elif ! grep -q '^@@ DONE failures=' "$work/clean.log"; then
+	echo "FAIL guest-report (QEMU exited with $qrc before the guest reported)"
+	failed=$((failed + 1))
+elif [ $((qrc % 2)) -ne 1 ]; then
+	echo "FAIL guest-exit (QEMU status $qrc: the exit device was not reached)"
+	failed=$((failed + 1))
+else
+	reported=$(sed -n 's/^@@ DONE failures=\([0-9]*\).*/\1/p' \
+		"$work/clean.log" | tail -n 1)
+	if [ $((qrc >> 1)) -ne "$reported" ]; then
+		echo "FAIL guest-exit (status $((qrc >> 1)) but $reported failures)"
+		failed=$((failed + 1))
+	fi
+fi
+# The whole serial log, not only the guest's dmesg: a panic never gets to
+# print the dmesg section.
+if grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace' \
+	"$work/clean.log" | grep -v '^@@ RESULT' >"$work/oops"; then
+	if ! grep -q '^@@ RESULT dmesg-clean FAIL' "$work/results"; then
+		echo "FAIL kernel-log ($(head -n 3 "$work/oops" | tr '\n' ';'))"
+		failed=$((failed + 1))
+	fi
+fi
+
+echo "guest $script ($module_name module): $((end - start)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
