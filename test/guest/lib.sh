@@ -70,3 +70,47 @@ json_count() {
 json_mode() {
 	tr -d ' \n' <"$1" | sed -n 's/.*"mode":"\([^"]*\)".*/\1/p'
 }
+
+# json_table FILE: the counters of a stats file, one "OPCODE daemon=N
+# library=N" line each.
+json_table() {
+	tr -d ' \n' <"$1" | sed 's/},/}\n/g' |
+		sed -n 's/.*"\([A-Z_0-9]*\)":{"daemon":\([0-9]*\),"library":\([0-9]*\)}*$/\1 daemon=\2 library=\3/p'
+}
+
+# start_pt MODE SOURCE MOUNTPOINT STATS LOG: run passthrough_bpf in the
+# foreground mode, in the background; PT_PID is its pid.  Succeeds once
+# it has printed its mode line.
+start_pt() {
+	passthrough_bpf -f --mode="$1" --stats="$4" "$2" "$3" >"$5" 2>&1 &
+	PT_PID=$!
+	wait_for_line "$5" 'passthrough_bpf: mode' 30
+}
+
+# pt_mode LOG: the mode passthrough_bpf reported.
+pt_mode() {
+	sed -n 's/.*passthrough_bpf: mode \([a-z-]*\).*/\1/p' "$1" | head -n 1
+}
+
+# stop_pt MOUNTPOINT: unmount and wait for passthrough_bpf to exit (it
+# writes its statistics then).  Fails if either does not happen.
+stop_pt() {
+	ok=0
+	if ! umount "$1"; then
+		ok=1
+		umount -l "$1" 2>/dev/null
+	fi
+	if ! wait_gone "$PT_PID" 20; then
+		kill -9 "$PT_PID" 2>/dev/null
+		ok=1
+	fi
+	wait "$PT_PID" 2>/dev/null
+	return $ok
+}
+
+# cleanup_mount MOUNTPOINT: detach a mount left behind by a failed step.
+cleanup_mount() {
+	if grep -q " $1 " /proc/mounts; then
+		umount -l "$1" 2>/dev/null
+	fi
+}

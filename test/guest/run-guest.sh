@@ -7,10 +7,13 @@
 #   run-guest.sh [-t SECONDS] KCACHE MODULE BUILDDIR SCRIPT
 #
 # KCACHE   directory filled by kernel/fetch.sh (its env file names the
-#          kernel and Debian's stock fuse.ko)
+#          kernel and Debian's stock fuse.ko); the environment variable
+#          KCACHE, when set, takes precedence
 # MODULE   the fuse.ko to load, or "stock" for Debian's own module
 # BUILDDIR the meson build directory: passthrough_bpf, the conformance
-#          programs and the guest helpers are taken from it
+#          programs and the guest helpers are taken from it; the "@@ CONF"
+#          lines a guest prints are kept in BUILDDIR/test/guest/results/
+#          SCRIPT and passed to later guests as /results/SCRIPT
 # SCRIPT   a script of test/guest, run as the guest's test
 # -t       bound on the whole guest run (default 300 s); a guest still
 #          running then is killed and the run fails
@@ -34,7 +37,7 @@ if [ $# -ne 4 ]; then
 	echo "usage: run-guest.sh [-t SECONDS] KCACHE MODULE BUILDDIR SCRIPT" >&2
 	exit 2
 fi
-kcache=$1
+kcache=${KCACHE:-$1}
 module=$2
 builddir=$(cd "$3" && pwd)
 script=$4
@@ -131,11 +134,18 @@ if [ -d "$builddir/test/conformance" ]; then
 			add_prog "$p" /opt/conformance
 		done
 fi
-for f in "$here"/*.sh "$here"/*.txt "$top/test/host/run_conformance.sh"; do
+for f in "$here"/*.sh "$here"/*.txt "$top/test/host/run_conformance.sh" \
+	"$top/test/host/mount_lib.sh"; do
 	if [ -f "$f" ]; then
 		cp "$f" "$root/tests/"
 	fi
 done
+# Results of earlier guest runs ("@@ CONF" lines), for scripts that
+# compare with them; this script's own are replaced by this run.
+results="$builddir/test/guest/results"
+mkdir -p "$results"
+rm -f "$results/$script"
+cp -r "$results" "$root/results"
 
 script_timeout=$((timeout_s - 30))
 if [ "$script_timeout" -lt 30 ]; then
@@ -183,6 +193,10 @@ fi
 echo "---- guest kernel log"
 sed -n '/^@@ DMESG BEGIN/,/^@@ DMESG END/p' "$work/clean.log" | sed '1d;$d'
 echo "----"
+
+if grep '^@@ CONF ' "$work/clean.log" >"$work/conf"; then
+	cp "$work/conf" "$results/$script"
+fi
 
 passed=0
 failed=0

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Guest test: the conformance suite through passthrough_bpf in fuse-bpf
+# mode and in userspace mode on the patched kernel; every test must give
+# the same result in both modes, except the tests xfail-fuse-bpf.txt lists
+# (expected to fail in fuse-bpf mode until the kernel serves them).  The
+# userspace results are also printed as "@@ CONF" lines, which the stock
+# module's guest run compares with its own.
+. /tests/lib.sh
+
+w=/tmp/conf
+mkdir -p "$w"
+
+# verdict FILE TEST: PASS, FAIL, GAP (a known library gap), SKIP, or NONE.
+verdict() {
+	line=$(grep "^[A-Z]* $2 " "$1" | head -n 1)
+	case $line in
+	"FAIL $2 "*"known gap"*) echo GAP ;;
+	"PASS $2 "*) echo PASS ;;
+	"FAIL $2 "*) echo FAIL ;;
+	"SKIP $2 "*) echo SKIP ;;
+	*) echo NONE ;;
+	esac
+}
+
+# why FILE TEST: the reason on a FAIL line.
+why() {
+	grep "^FAIL $2 " "$1" | head -n 1 | sed 's/^[^:]*: //'
+}
+
+run_suite() {
+	CONF_TIMEOUT=120 sh /tests/run_conformance.sh /bin/passthrough_bpf \
+		/opt/conformance/conformance "$1" "$w" >"$w/res.$1" 2>"$w/err.$1"
+	rc=$?
+	echo "---- conformance, mode $1 (runner exit $rc)"
+	cat "$w/res.$1"
+	if [ -s "$w/err.$1" ]; then
+		echo "---- runner messages, mode $1"
+		head -n 40 "$w/err.$1"
+	fi
+	return $rc
+}
+
+if [ ! -x /opt/conformance/conformance ] || [ ! -x /bin/passthrough_bpf ] ||
+	[ ! -f /tests/run_conformance.sh ]; then
+	fail conformance "the conformance programs or passthrough_bpf were not built"
+	guest_script_end
+	exit 0
+fi
+
+run_suite userspace
+run_suite fuse-bpf
+grep '^[A-Z]* [^ ]* userspace' "$w/res.userspace" |
+	while read -r v t _; do
+		[ "$v" = FAIL ] && [ "$(verdict "$w/res.userspace" "$t")" = GAP ] && v=GAP
+		echo "@@ CONF $t $v"
+	done
+
+tests=$( (/opt/conformance/conformance --list; echo whole_tree; echo daemon_exit) |
+	sort -u)
+xfail=$(sed 's/#.*//' /tests/xfail-fuse-bpf.txt | awk 'NF { print $1 }')
+for t in $tests; do
+	u=$(verdict "$w/res.userspace" "$t")
+	b=$(verdict "$w/res.fuse-bpf" "$t")
+	listed=no
+	for x in $xfail; do
+		[ "$x" = "$t" ] && listed=yes
+	done
+	d="userspace=$u fuse-bpf=$b"
+	if [ $listed = yes ]; then
+		if [ "$b" = PASS ]; then
+			fail "conformance-$t" "$d: passes in fuse-bpf mode now, remove it from xfail-fuse-bpf.txt"
+		elif [ "$u" = PASS ] || [ "$u" = GAP ]; then
+			pass "conformance-$t" "$d (expected: listed in xfail-fuse-bpf.txt; $(why "$w/res.fuse-bpf" "$t"))"
+		else
+			fail "conformance-$t" "$d: fails in userspace mode too: $(why "$w/res.userspace" "$t")"
+		fi
+	elif [ "$u" = NONE ] || [ "$b" = NONE ]; then
+		fail "conformance-$t" "$d: no result"
+	elif [ "$u" = FAIL ]; then
+		fail "conformance-$t" "$d: userspace: $(why "$w/res.userspace" "$t")"
+	elif [ "$b" = FAIL ]; then
+		fail "conformance-$t" "$d: fuse-bpf: $(why "$w/res.fuse-bpf" "$t")"
+	elif [ "$u" = "$b" ] || [ "$u" = GAP ]; then
+		pass "conformance-$t" "$d"
+	else
+		fail "conformance-$t" "$d: results differ"
+	fi
+done
+rm -rf "$w"
+guest_script_end

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Guest test with Debian's stock fuse.ko: no fuse-bpf feature file, the
+# library selects userspace mode (and refuses a forced fuse-bpf mode
+# clearly), the no_daemon helper fails clearly, and the conformance suite
+# in userspace mode gives the same results as on the patched module (the
+# "@@ CONF" lines of the conformance guest run, when the host passed them
+# in as /results/t-conformance.sh).
+. /tests/lib.sh
+
+w=/tmp/stock
+src=$w/src
+mnt=$w/mnt
+rm -rf "$w"
+mkdir -p "$src/d" "$mnt"
+echo "stock" >"$src/d/f"
+
+if [ -e /sys/fs/fuse/features/fuse_bpf ]; then
+	fail stock-feature-file "/sys/fs/fuse/features/fuse_bpf exists"
+else
+	pass stock-feature-file "no /sys/fs/fuse/features/fuse_bpf"
+fi
+
+if [ ! -x /bin/passthrough_bpf ]; then
+	fail passthrough_bpf "passthrough_bpf was not built"
+	guest_script_end
+	exit 0
+fi
+
+if start_pt auto "$src" "$mnt" "$w/stats" "$w/log"; then
+	got=$(pt_mode "$w/log")
+	if [ "$got" = userspace ] && cmp -s "$mnt/d/f" "$src/d/f"; then
+		pass stock-auto-mode "auto selected mode $got"
+	else
+		fail stock-auto-mode "auto selected '$got'"
+	fi
+	stop_pt "$mnt" || fail stock-auto-unmount "umount or daemon exit failed"
+else
+	fail stock-auto-mode "passthrough_bpf did not start: $(cat "$w/log")"
+	kill -9 "$PT_PID" 2>/dev/null
+	cleanup_mount "$mnt"
+fi
+
+timeout 30 passthrough_bpf -f --mode=fuse-bpf "$src" "$mnt" >"$w/forced" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && ! grep -q " $mnt " /proc/mounts; then
+	pass stock-forced-fuse-bpf "refused (exit $rc): $(head -n 2 "$w/forced" | tr '\n' ' ')"
+else
+	fail stock-forced-fuse-bpf "exit $rc: $(head -n 3 "$w/forced" | tr '\n' ' ')"
+fi
+cleanup_mount "$mnt"
+
+if [ -x /bin/no_daemon_mount ]; then
+	no_daemon_mount "$src" "$mnt" 2>"$w/nd"
+	rc=$?
+	if [ $rc -eq 3 ] && ! grep -q " $mnt " /proc/mounts; then
+		pass stock-no-daemon-refused "$(cat "$w/nd")"
+	else
+		fail stock-no-daemon-refused "exit $rc: $(cat "$w/nd")"
+	fi
+	cleanup_mount "$mnt"
+else
+	fail stock-no-daemon-refused "no_daemon_mount was not built"
+fi
+
+if [ ! -x /opt/conformance/conformance ] || [ ! -f /tests/run_conformance.sh ]; then
+	fail stock-conformance "the conformance programs were not built"
+	guest_script_end
+	exit 0
+fi
+CONF_TIMEOUT=120 sh /tests/run_conformance.sh /bin/passthrough_bpf \
+	/opt/conformance/conformance userspace "$w" >"$w/res" 2>"$w/err"
+rc=$?
+echo "---- conformance, mode userspace, stock module (runner exit $rc)"
+cat "$w/res"
+head -n 40 "$w/err"
+grep '^[A-Z]* [^ ]* userspace' "$w/res" | while read -r v t rest; do
+	case $rest in
+	*"known gap"*) [ "$v" = FAIL ] && v=GAP ;;
+	esac
+	echo "$t $v"
+done | sort >"$w/stock.txt"
+if [ $rc -eq 0 ]; then
+	pass stock-conformance "$(tail -n 1 "$w/res")"
+else
+	fail stock-conformance "$(tail -n 1 "$w/res")"
+fi
+if [ -f /results/t-conformance.sh ]; then
+	sed -n 's/^@@ CONF //p' /results/t-conformance.sh | sort >"$w/patched.txt"
+	if cmp -s "$w/stock.txt" "$w/patched.txt"; then
+		pass stock-conformance-identical "$(wc -l <"$w/stock.txt") results identical to the patched module's userspace run"
+	else
+		fail stock-conformance-identical "differs from the patched module's userspace run"
+		diff "$w/patched.txt" "$w/stock.txt" | head -n 20
+	fi
+else
+	fail stock-conformance-identical "no results of the patched module's run (run guest-conformance first)"
+fi
+rm -rf "$w"
+guest_script_end
