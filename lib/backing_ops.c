@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fuse.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -693,6 +694,21 @@ static void reply_opened(fuse_req_t req, struct fuse_bpf_session *bs,
 	fi->keep_cache = 0;
 	fi->direct_io = 0;
 	id = fbpf_node_open_begin(bs, n, fd);
+	/*
+	 * A passthrough reply is patched on its way out, which works only
+	 * from the thread dispatching this very request.
+	 */
+	if (id > 0 && (fbpf_cur.bs != bs ||
+		       fbpf_cur.opcode != (e ? FUSE_CREATE : FUSE_OPEN))) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: passthrough open outside its request\n");
+		close(fd);
+		fbpf_node_open_end(bs, n);
+		if (e)
+			fbpf_nodes_forget(bs, e->ino, 1);
+		fuse_reply_err(req, EIO);
+		return;
+	}
 	if (e && id > 0)
 		ret = fbpf_reply_create_passthrough(req, e, fi, id);
 	else if (e)
