@@ -305,8 +305,9 @@ void fuse_bpf_session_destroy(struct fuse_bpf_session *bs);
 
 /** A block as a daemon gives it to fuse_bpf_reply_entry(). */
 struct fuse_bpf_block {
-	uint32_t type;	/**< enum fuse_bpf_type */
-	int fd;		/**< backing or program fd; ignored by REMOVE types */
+	uint32_t type;		/**< enum fuse_bpf_type */
+	int fd;			/**< backing or program fd; ignored by REMOVE types */
+	uint32_t reserved;	/**< must be zero (-EINVAL otherwise) */
 };
 
 /**

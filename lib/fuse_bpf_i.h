@@ -24,6 +24,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 
 /* Opcodes the counters cover (enum fuse_opcode values below this). */
 #define FBPF_OPCODE_MAX 64
@@ -130,5 +132,104 @@ bool fbpf_nodes_forget(struct fuse_bpf_session *bs, fuse_ino_t ino,
  * forget/forget_multi/init/destroy are not used from this table.
  */
 extern const struct fuse_lowlevel_ops fbpf_backing_ops;
+
+/* ---------------------------------------------------------------------- */
+/* Session core internals (session.c, dispatch.c, reply.c, mount.c,       */
+/* probe.c, config.c).                                                     */
+/* ---------------------------------------------------------------------- */
+
+/* config.c */
+/* Defaults of fuse_bpf_config_new() in @cfg (no root backing). */
+void fbpf_config_init(struct fuse_bpf_config *cfg);
+/* Deep copy (dups the root fd): 0 or -errno. */
+int fbpf_config_copy(struct fuse_bpf_config *dst,
+		     const struct fuse_bpf_config *src);
+
+/* probe.c */
+/* /sys/fs/fuse/features/fuse_bpf reads "supported". */
+bool fbpf_probe_fuse_bpf(void);
+/* The process has CAP_SYS_ADMIN in its effective set. */
+bool fbpf_probe_cap_sys_admin(void);
+
+/*
+ * session.c: the mode INIT settles on.  @requested is the configured
+ * mode, @kernel_ok whether fuse-bpf is available, @pt_ok whether
+ * passthrough was offered and may be used.  Returns 0 and the mode, or
+ * -EOPNOTSUPP (fuse-bpf forced, unavailable) / -EPERM (passthrough forced,
+ * unavailable).
+ */
+int fbpf_choose_mode(enum fuse_bpf_mode requested, bool kernel_ok,
+		     bool pt_ok, enum fuse_bpf_mode *out);
+/* The custom-io hooks handed to fuse_session_custom_io(). */
+extern const struct fuse_custom_io fbpf_custom_io;
+/* Make @bs findable by its /dev/fuse fd from the custom-io hooks. */
+int fbpf_registry_add(struct fuse_bpf_session *bs);
+void fbpf_registry_remove(struct fuse_bpf_session *bs);
+
+/* mount.c: mount-type options taken out of the libfuse arguments. */
+struct fbpf_mount_opts {
+	char *fsname;		/* mount source, NULL: "fuse-bpf" */
+	char *subtype;		/* file system type "fuse.<subtype>" */
+	unsigned long flags;	/* MS_* flags */
+	char *kernel_opts;	/* extra comma-separated kernel options */
+};
+/*
+ * Remove every mount-type "-o" option from @args and store it in @mo;
+ * what libfuse parses itself stays.  0 or -errno.
+ */
+int fbpf_mount_opts_split(struct fuse_args *args, struct fbpf_mount_opts *mo);
+void fbpf_mount_opts_free(struct fbpf_mount_opts *mo);
+/*
+ * The data string for mount(2): fd=, rootmode=, user_id=, group_id=,
+ * default_permissions, allow_other, @mo's options and, when @root_dir_fd
+ * >= 0, root_dir=.  A malloc()ed string or NULL.
+ */
+char *fbpf_mount_data(const struct fbpf_mount_opts *mo, int devfd,
+		      int root_dir_fd);
+
+/* Private session state (bs->priv). */
+struct fbpf_core {
+	struct fbpf_mount_opts mo;
+	bool mounted;
+	_Atomic bool init_done;
+	_Atomic uint64_t init_unique;	/* 0: no INIT reply expected */
+	_Atomic unsigned int pending;	/* entries in the reply table */
+};
+static inline struct fbpf_core *fbpf_core_of(struct fuse_bpf_session *bs)
+{
+	return (struct fbpf_core *)bs->priv;
+}
+
+/* dispatch.c: the wrapped operations libfuse calls for @bs. */
+void fbpf_dispatch_build(const struct fuse_bpf_session *bs,
+			 struct fuse_lowlevel_ops *out);
+
+/*
+ * reply.c: requests whose replies the writev hook inspects, keyed by
+ * (session, unique).
+ */
+enum fbpf_pending_kind {
+	FBPF_PEND_LOOKUP = 1u << 0,	/* req findable by fuse_bpf_reply_entry */
+	FBPF_PEND_CHECK_ENTRY = 1u << 1, /* refuse library node ids */
+	FBPF_PEND_PASSTHROUGH = 1u << 2, /* set FOPEN_PASSTHROUGH + id */
+};
+int fbpf_pending_add(struct fuse_bpf_session *bs, uint64_t unique,
+		     fuse_req_t req, uint32_t opcode, unsigned int kind,
+		     int backing_id);
+/* Drop every entry of @bs (session teardown). */
+void fbpf_pending_drop_session(struct fuse_bpf_session *bs);
+/*
+ * writev hook: inspect and, if needed, patch the reply in @iov.  Returns
+ * 0 to send it as it is (maybe patched in place), or a negative errno to
+ * send instead of it.
+ */
+int fbpf_reply_filter(struct fuse_bpf_session *bs, struct iovec *iov,
+		      int count);
+/*
+ * Check blocks for fuse_bpf_reply_entry(): count, types, reserved field,
+ * fds and their file type against @mode.  0 or -errno (with a message).
+ */
+int fbpf_validate_blocks(const struct fuse_bpf_block *blocks, size_t n,
+			 mode_t mode);
 
 #endif /* FUSE_BPF_I_H_ */

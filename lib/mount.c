@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: LGPL-2.1-only
+/*
+ * libfuse-bpf: mount(2), mounts without a daemon, unmount.
+ *
+ * Copyright (C) 2026 The libfuse-bpf authors
+ *
+ * The library mounts by itself (it needs the /dev/fuse fd before libfuse
+ * sees it, and fuse-bpf mounts take a root_dir= fd), so the mount-type -o
+ * options a daemon passes in its arguments are taken out before libfuse
+ * parses the rest.
+ */
+#include "fuse_bpf_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_opt.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+enum {
+	KEY_FSNAME,
+	KEY_SUBTYPE,
+	KEY_FLAG,
+	KEY_KERNEL,
+	KEY_IMPLIED,
+	KEY_UNSUPPORTED,
+};
+
+static const struct fuse_opt mount_spec[] = {
+	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
+	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
+	FUSE_OPT_KEY("ro", KEY_FLAG),
+	FUSE_OPT_KEY("rw", KEY_FLAG),
+	FUSE_OPT_KEY("suid", KEY_FLAG),
+	FUSE_OPT_KEY("nosuid", KEY_FLAG),
+	FUSE_OPT_KEY("dev", KEY_FLAG),
+	FUSE_OPT_KEY("nodev", KEY_FLAG),
+	FUSE_OPT_KEY("exec", KEY_FLAG),
+	FUSE_OPT_KEY("noexec", KEY_FLAG),
+	FUSE_OPT_KEY("async", KEY_FLAG),
+	FUSE_OPT_KEY("sync", KEY_FLAG),
+	FUSE_OPT_KEY("dirsync", KEY_FLAG),
+	FUSE_OPT_KEY("atime", KEY_FLAG),
+	FUSE_OPT_KEY("noatime", KEY_FLAG),
+	FUSE_OPT_KEY("relatime", KEY_FLAG),
+	FUSE_OPT_KEY("strictatime", KEY_FLAG),
+	FUSE_OPT_KEY("nodiratime", KEY_FLAG),
+	FUSE_OPT_KEY("blksize=", KEY_KERNEL),
+	FUSE_OPT_KEY("max_read=", KEY_KERNEL),
+	FUSE_OPT_KEY("allow_other", KEY_IMPLIED),
+	FUSE_OPT_KEY("default_permissions", KEY_IMPLIED),
+	FUSE_OPT_KEY("allow_root", KEY_UNSUPPORTED),
+	FUSE_OPT_KEY("auto_unmount", KEY_UNSUPPORTED),
+	FUSE_OPT_END
+};
+
+struct mount_flag {
+	const char *name;
+	unsigned long flag;
+	bool set;
+};
+
+static const struct mount_flag mount_flags[] = {
+	{ "ro", MS_RDONLY, true },
+	{ "rw", MS_RDONLY, false },
+	{ "suid", MS_NOSUID, false },
+	{ "nosuid", MS_NOSUID, true },
+	{ "dev", MS_NODEV, false },
+	{ "nodev", MS_NODEV, true },
+	{ "exec", MS_NOEXEC, false },
+	{ "noexec", MS_NOEXEC, true },
+	{ "async", MS_SYNCHRONOUS, false },
+	{ "sync", MS_SYNCHRONOUS, true },
+	{ "dirsync", MS_DIRSYNC, true },
+	{ "atime", MS_NOATIME, false },
+	{ "noatime", MS_NOATIME, true },
+	{ "relatime", MS_RELATIME, true },
+	{ "strictatime", MS_STRICTATIME, true },
+	{ "nodiratime", MS_NODIRATIME, true },
+};
+
+static int replace_str(char **dst, const char *src)
+{
+	char *s = strdup(src);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int apply_flag(struct fbpf_mount_opts *mo, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mount_flags) / sizeof(mount_flags[0]); i++) {
+		if (strcmp(arg, mount_flags[i].name) != 0)
+			continue;
+		if (mount_flags[i].set)
+			mo->flags |= mount_flags[i].flag;
+		else
+			mo->flags &= ~mount_flags[i].flag;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int mount_opt_proc(void *data, const char *arg, int key,
+			  struct fuse_args *outargs)
+{
+	struct fbpf_mount_opts *mo = data;
+	int err = 0;
+
+	switch (key) {
+	case KEY_FSNAME:
+		err = replace_str(&mo->fsname, arg + strlen("fsname="));
+		break;
+	case KEY_SUBTYPE:
+		err = replace_str(&mo->subtype, arg + strlen("subtype="));
+		break;
+	case KEY_FLAG:
+		err = apply_flag(mo, arg);
+		break;
+	case KEY_KERNEL:
+		err = fuse_opt_add_opt(&mo->kernel_opts, arg) ? -ENOMEM : 0;
+		break;
+	case KEY_IMPLIED:
+		return 0;
+	case KEY_UNSUPPORTED:
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: mount option '%s' is not supported\n", arg);
+		return -1;
+	default:
+		return 1;
+	}
+	if (err) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: mount option '%s': %s\n",
+			 arg, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+int fbpf_mount_opts_split(struct fuse_args *args, struct fbpf_mount_opts *mo)
+{
+	memset(mo, 0, sizeof(*mo));
+	mo->flags = MS_NOSUID | MS_NODEV;
+	if (fuse_opt_parse(args, mo, mount_spec, mount_opt_proc) == -1) {
+		fbpf_mount_opts_free(mo);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void fbpf_mount_opts_free(struct fbpf_mount_opts *mo)
+{
+	free(mo->fsname);
+	free(mo->subtype);
+	free(mo->kernel_opts);
+	mo->fsname = NULL;
+	mo->subtype = NULL;
+	mo->kernel_opts = NULL;
+}
+
+char *fbpf_mount_data(const struct fbpf_mount_opts *mo, int devfd,
+		      int root_dir_fd)
+{
+	char *data = NULL;
+	int n;
+
+	if (devfd >= 0)
+		n = asprintf(&data,
+			     "fd=%d,rootmode=40000,user_id=%u,group_id=%u,default_permissions,allow_other%s%s",
+			     devfd, (unsigned int)getuid(),
+			     (unsigned int)getgid(),
+			     mo->kernel_opts ? "," : "",
+			     mo->kernel_opts ? mo->kernel_opts : "");
+	else
+		n = asprintf(&data,
+			     "no_daemon,rootmode=40000,user_id=%u,group_id=%u,default_permissions,allow_other%s%s",
+			     (unsigned int)getuid(), (unsigned int)getgid(),
+			     mo->kernel_opts ? "," : "",
+			     mo->kernel_opts ? mo->kernel_opts : "");
+	if (n < 0)
+		return NULL;
+	if (root_dir_fd >= 0) {
+		char *full = NULL;
+
+		n = asprintf(&full, "%s,root_dir=%d", data, root_dir_fd);
+		free(data);
+		if (n < 0)
+			return NULL;
+		data = full;
+	}
+	return data;
+}
+
+/* mount(2) with @mo; 0 or -errno with a message. */
+static int do_mount(const struct fbpf_mount_opts *mo, const char *mountpoint,
+		    const char *data)
+{
+	char *type = NULL;
+	int err = 0;
+
+	if (asprintf(&type, "fuse%s%s", mo->subtype ? "." : "",
+		     mo->subtype ? mo->subtype : "") < 0)
+		return -ENOMEM;
+	if (mount(mo->fsname ? mo->fsname : "fuse-bpf", mountpoint, type,
+		  mo->flags, data) < 0) {
+		err = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: mount of %s on %s failed: %s\n",
+			 type, mountpoint, strerror(-err));
+	}
+	free(type);
+	return err;
+}
+
+int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
+			   const char *mountpoint)
+{
+	struct fbpf_core *core;
+	enum fuse_bpf_mode expected;
+	int fd, root_dir = -1, err;
+	char *data;
+
+	if (!bs || !mountpoint)
+		return -EINVAL;
+	core = fbpf_core_of(bs);
+	if (core->mounted || bs->fd >= 0) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: session already mounted\n");
+		return -EBUSY;
+	}
+	if (bs->cfg.mode == FUSE_BPF_MODE_KERNEL && !fbpf_probe_fuse_bpf()) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: mode fuse-bpf requested, but this kernel has no fuse-bpf (%s does not read \"supported\")\n",
+			 FUSE_BPF_FEATURE_FILE);
+		atomic_store(&bs->error, -EOPNOTSUPP);
+		return -EOPNOTSUPP;
+	}
+	if (bs->cfg.mode == FUSE_BPF_MODE_PASSTHROUGH &&
+	    !fbpf_probe_cap_sys_admin()) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: mode passthrough requested, but the process lacks CAP_SYS_ADMIN\n");
+		atomic_store(&bs->error, -EPERM);
+		return -EPERM;
+	}
+	free(bs->mountpoint);
+	bs->mountpoint = strdup(mountpoint);
+	if (!bs->mountpoint)
+		return -ENOMEM;
+
+	expected = fuse_bpf_session_mode(bs);
+	if (bs->cfg.root_fd >= 0) {
+		if (expected == FUSE_BPF_MODE_KERNEL) {
+			root_dir = bs->cfg.root_fd;
+		} else {
+			err = fbpf_nodes_set_root(bs, bs->cfg.root_fd);
+			if (err) {
+				fuse_log(FUSE_LOG_ERR,
+					 "fuse-bpf: cannot back the root: %s\n",
+					 strerror(-err));
+				return err;
+			}
+		}
+	}
+
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: cannot open /dev/fuse: %s\n",
+			 strerror(-err));
+		return err;
+	}
+	data = fbpf_mount_data(&core->mo, fd, root_dir);
+	if (!data) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = do_mount(&core->mo, mountpoint, data);
+	free(data);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	bs->fd = fd;
+	err = fbpf_registry_add(bs);
+	if (!err) {
+		err = fuse_session_custom_io(bs->se, &fbpf_custom_io, fd);
+		if (err) {
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: fuse_session_custom_io failed: %s\n",
+				 strerror(-err));
+			fbpf_registry_remove(bs);
+		}
+	}
+	if (err) {
+		umount2(mountpoint, MNT_DETACH);
+		close(fd);
+		bs->fd = -1;
+		return err;
+	}
+	core->mounted = true;
+	return 0;
+}
+
+void fuse_bpf_session_unmount(struct fuse_bpf_session *bs)
+{
+	struct fbpf_core *core;
+	struct pollfd pfd;
+
+	if (!bs || !bs->priv)
+		return;
+	core = fbpf_core_of(bs);
+	if (!core->mounted)
+		return;
+	core->mounted = false;
+	/*
+	 * POLLERR on the device: the connection is gone (fusermount -u,
+	 * umount), so whatever is mounted there now is not ours.
+	 */
+	pfd.fd = bs->fd;
+	pfd.events = 0;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+		return;
+	if (umount2(bs->mountpoint, MNT_DETACH) < 0 && errno != EINVAL &&
+	    errno != ENOENT)
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: unmounting %s: %s\n",
+			 bs->mountpoint, strerror(errno));
+}
+
+int fuse_bpf_mount_no_daemon(const char *backing_dir, const char *mountpoint,
+			     const char *options)
+{
+	char *argv[] = { "fuse-bpf", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	struct fbpf_mount_opts mo;
+	char *data;
+	int dfd, err;
+
+	if (!backing_dir || !mountpoint)
+		return -EINVAL;
+	if (!fbpf_probe_fuse_bpf()) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: no_daemon mounts need a fuse-bpf kernel (%s does not read \"supported\")\n",
+			 FUSE_BPF_FEATURE_FILE);
+		return -EOPNOTSUPP;
+	}
+	if (options && *options &&
+	    (fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, options))) {
+		fuse_opt_free_args(&args);
+		return -ENOMEM;
+	}
+	err = fbpf_mount_opts_split(&args, &mo);
+	if (!err && args.argc > 1) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: unknown no_daemon mount option(s) in '%s'\n",
+			 options);
+		fbpf_mount_opts_free(&mo);
+		err = -EINVAL;
+	}
+	fuse_opt_free_args(&args);
+	if (err)
+		return err;
+
+	dfd = open(backing_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: cannot open %s: %s\n",
+			 backing_dir, strerror(-err));
+		fbpf_mount_opts_free(&mo);
+		return err;
+	}
+	data = fbpf_mount_data(&mo, -1, dfd);
+	if (!data)
+		err = -ENOMEM;
+	else
+		err = do_mount(&mo, mountpoint, data);
+	free(data);
+	close(dfd);
+	fbpf_mount_opts_free(&mo);
+	return err;
+}

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: LGPL-2.1-only
+/*
+ * libfuse-bpf: LOOKUP replies with blocks, passthrough OPEN/CREATE replies
+ * and the table of requests whose replies need inspection.
+ *
+ * Copyright (C) 2026 The libfuse-bpf authors
+ */
+#include "fuse_bpf_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------------- */
+/* Pending replies                                                         */
+/* ---------------------------------------------------------------------- */
+
+#define PENDING_BUCKETS 256
+
+struct pending {
+	struct pending *next;
+	struct fuse_bpf_session *bs;
+	uint64_t unique;
+	fuse_req_t req;
+	uint32_t opcode;
+	unsigned int kind;
+	int backing_id;
+};
+
+static struct pending *pending_tab[PENDING_BUCKETS];
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned int bucket_of(uint64_t unique)
+{
+	return (unsigned int)((unique ^ (unique >> 17)) % PENDING_BUCKETS);
+}
+
+int fbpf_pending_add(struct fuse_bpf_session *bs, uint64_t unique,
+		     fuse_req_t req, uint32_t opcode, unsigned int kind,
+		     int backing_id)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+	unsigned int b = bucket_of(unique);
+
+	if (!p) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
+		return -ENOMEM;
+	}
+	p->bs = bs;
+	p->unique = unique;
+	p->req = req;
+	p->opcode = opcode;
+	p->kind = kind;
+	p->backing_id = backing_id;
+	pthread_mutex_lock(&pending_lock);
+	p->next = pending_tab[b];
+	pending_tab[b] = p;
+	atomic_fetch_add_explicit(&fbpf_core_of(bs)->pending, 1,
+				  memory_order_release);
+	pthread_mutex_unlock(&pending_lock);
+	return 0;
+}
+
+/* Unlink and return the entry of (@bs, @unique); caller frees it. */
+static struct pending *pending_take(struct fuse_bpf_session *bs,
+				    uint64_t unique)
+{
+	struct pending **pp, *p;
+
+	pthread_mutex_lock(&pending_lock);
+	for (pp = &pending_tab[bucket_of(unique)]; (p = *pp); pp = &p->next) {
+		if (p->bs == bs && p->unique == unique) {
+			*pp = p->next;
+			atomic_fetch_sub_explicit(&fbpf_core_of(bs)->pending, 1,
+						  memory_order_release);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pending_lock);
+	return p;
+}
+
+/* Copy of the LOOKUP entry recorded for @req, if any. */
+static bool pending_find_req(fuse_req_t req, struct pending *out)
+{
+	struct pending *p;
+	unsigned int b;
+	bool found = false;
+
+	pthread_mutex_lock(&pending_lock);
+	for (b = 0; b < PENDING_BUCKETS && !found; b++) {
+		for (p = pending_tab[b]; p; p = p->next) {
+			if (p->req == req && (p->kind & FBPF_PEND_LOOKUP)) {
+				*out = *p;
+				found = true;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&pending_lock);
+	return found;
+}
+
+void fbpf_pending_drop_session(struct fuse_bpf_session *bs)
+{
+	struct pending **pp, *p;
+	unsigned int b;
+
+	pthread_mutex_lock(&pending_lock);
+	for (b = 0; b < PENDING_BUCKETS; b++) {
+		pp = &pending_tab[b];
+		while ((p = *pp)) {
+			if (p->bs == bs) {
+				*pp = p->next;
+				free(p);
+			} else {
+				pp = &p->next;
+			}
+		}
+	}
+	if (bs->priv)
+		atomic_store(&fbpf_core_of(bs)->pending, 0);
+	pthread_mutex_unlock(&pending_lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reply inspection (writev hook)                                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The payload of a reply as one buffer: in place when libfuse gave it as
+ * one iovec after the header, else a gathered copy in *@copy.
+ */
+static void *reply_payload(struct iovec *iov, int count, size_t *len,
+			   void **copy)
+{
+	size_t total = 0, off = 0;
+	char *buf;
+	int i;
+
+	*copy = NULL;
+	if (count == 1) {
+		*len = iov[0].iov_len - sizeof(struct fuse_out_header);
+		return (char *)iov[0].iov_base + sizeof(struct fuse_out_header);
+	}
+	if (count == 2 && iov[0].iov_len == sizeof(struct fuse_out_header)) {
+		*len = iov[1].iov_len;
+		return iov[1].iov_base;
+	}
+	for (i = 0; i < count; i++)
+		total += iov[i].iov_len;
+	if (total < sizeof(struct fuse_out_header) ||
+	    iov[0].iov_len < sizeof(struct fuse_out_header))
+		return NULL;
+	total -= sizeof(struct fuse_out_header);
+	buf = malloc(total ? total : 1);
+	if (!buf)
+		return NULL;
+	for (i = 0; i < count; i++) {
+		size_t skip = 0, l = iov[i].iov_len;
+
+		if (i == 0) {
+			skip = sizeof(struct fuse_out_header);
+			l -= skip;
+		}
+		memcpy(buf + off, (char *)iov[i].iov_base + skip, l);
+		off += l;
+	}
+	*copy = buf;
+	*len = total;
+	return buf;
+}
+
+static int check_nodeid(uint64_t nodeid, uint32_t opcode)
+{
+	if (!(nodeid & FBPF_LIB_NODEID))
+		return 0;
+	fuse_log(FUSE_LOG_ERR,
+		 "fuse-bpf: the daemon replied to %s with node id %#llx, which is in the library's range (bit 63); sending EIO instead\n",
+		 fuse_bpf_opcode_name(opcode) ? fuse_bpf_opcode_name(opcode) : "?",
+		 (unsigned long long)nodeid);
+	return -EIO;
+}
+
+static int check_entries(const struct pending *p, const char *buf,
+			 size_t len)
+{
+	const struct fuse_entry_out *eo;
+	const struct fuse_direntplus *dp;
+	size_t off = 0, reclen;
+	int err;
+
+	if (p->opcode != FUSE_READDIRPLUS) {
+		if (len < sizeof(*eo))
+			return 0;
+		eo = (const void *)buf;
+		return check_nodeid(eo->nodeid, p->opcode);
+	}
+	while (off + FUSE_NAME_OFFSET_DIRENTPLUS <= len) {
+		dp = (const void *)(buf + off);
+		err = check_nodeid(dp->entry_out.nodeid, p->opcode);
+		if (err)
+			return err;
+		reclen = FUSE_DIRENTPLUS_SIZE(dp);
+		if (!dp->dirent.namelen)
+			break;
+		off += reclen;
+	}
+	return 0;
+}
+
+static void patch_open(struct fuse_open_out *oo, int backing_id)
+{
+	/* Flags the kernel accepts together with FOPEN_PASSTHROUGH. */
+	oo->open_flags &= FOPEN_DIRECT_IO | FOPEN_NOFLUSH |
+			  FOPEN_PARALLEL_DIRECT_WRITES;
+	oo->open_flags |= FUSE_BPF_FOPEN_PASSTHROUGH;
+	memcpy(&oo->padding, &backing_id, sizeof(backing_id));
+}
+
+int fbpf_reply_filter(struct fuse_bpf_session *bs, struct iovec *iov,
+		      int count)
+{
+	struct fuse_out_header *oh = iov[0].iov_base;
+	struct pending *p = pending_take(bs, oh->unique);
+	size_t len = 0, need;
+	void *copy, *pl;
+	int err = 0;
+
+	if (!p)
+		return 0;
+	if (oh->error)
+		goto out;
+	pl = reply_payload(iov, count, &len, &copy);
+	if (!pl) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
+		err = -EIO;
+		goto out;
+	}
+	if (p->kind & FBPF_PEND_CHECK_ENTRY)
+		err = check_entries(p, pl, len);
+	if (!err && (p->kind & FBPF_PEND_PASSTHROUGH)) {
+		need = sizeof(struct fuse_open_out);
+		if (p->opcode == FUSE_CREATE)
+			need += sizeof(struct fuse_entry_out);
+		if (copy || len < need) {
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: unexpected %s reply layout, passthrough not set\n",
+				 fuse_bpf_opcode_name(p->opcode));
+			err = -EIO;
+		} else {
+			patch_open((void *)((char *)pl + need -
+					    sizeof(struct fuse_open_out)),
+				   p->backing_id);
+		}
+	}
+	free(copy);
+out:
+	free(p);
+	return err;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Blocks                                                                  */
+/* ---------------------------------------------------------------------- */
+
+static int check_block_list(const struct fuse_bpf_block *blocks, size_t n,
+			    bool allow_bpf)
+{
+	size_t i, backing = 0;
+
+	if (n > FUSE_BPF_MAX_ENTRIES) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: %zu blocks in a LOOKUP reply, at most %d allowed\n",
+			 n, FUSE_BPF_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	if (n && !blocks) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: NULL block array\n");
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (blocks[i].reserved) {
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: block %zu has a nonzero reserved field\n",
+				 i);
+			return -EINVAL;
+		}
+		switch (blocks[i].type) {
+		case FUSE_ENTRY_BACKING:
+		case FUSE_ENTRY_REMOVE_BACKING:
+			backing++;
+			break;
+		case FUSE_ENTRY_BPF:
+		case FUSE_ENTRY_REMOVE_BPF:
+			if (allow_bpf)
+				break;
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: block %zu: BPF blocks (type %u) are reserved until BPF support exists\n",
+				 i, blocks[i].type);
+			return -EINVAL;
+		default:
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: block %zu has unknown type %u\n",
+				 i, blocks[i].type);
+			return -EINVAL;
+		}
+	}
+	if (backing > 1) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: more than one backing block in a reply\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_backing_fd(int fd, mode_t mode)
+{
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: backing fd %d is not an open file\n", fd);
+		return -EBADF;
+	}
+	if (S_ISDIR(mode) && !S_ISDIR(st.st_mode)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: entry is a directory, backing fd %d is not\n",
+			 fd);
+		return -ENOTDIR;
+	}
+	if (!S_ISDIR(mode) && S_ISDIR(st.st_mode)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: backing fd %d is a directory, the entry is not\n",
+			 fd);
+		return -EISDIR;
+	}
+	if ((mode & S_IFMT) != (st.st_mode & S_IFMT)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: file type of backing fd %d (%#o) differs from the entry's (%#o)\n",
+			 fd, (unsigned int)(st.st_mode & S_IFMT),
+			 (unsigned int)(mode & S_IFMT));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int fbpf_validate_blocks(const struct fuse_bpf_block *blocks, size_t n,
+			 mode_t mode)
+{
+	size_t i;
+	int err;
+
+	err = check_block_list(blocks, n, false);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (blocks[i].type != FUSE_ENTRY_BACKING)
+			continue;
+		err = check_backing_fd(blocks[i].fd, mode);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+ssize_t fuse_bpf_encode_lookup_reply(void *buf, size_t size, uint64_t unique,
+				     const void *eo,
+				     const struct fuse_bpf_block *blocks,
+				     size_t nblocks)
+{
+	struct fuse_out_header oh;
+	struct fuse_bpf_entry_out be;
+	size_t len, i;
+	char *p = buf;
+	int err;
+
+	if (!buf || !eo)
+		return -EINVAL;
+	err = check_block_list(blocks, nblocks, true);
+	if (err)
+		return err;
+	len = sizeof(oh) + sizeof(struct fuse_entry_out) +
+	      nblocks * sizeof(be);
+	if (size < len)
+		return -ENOSPC;
+	memset(&oh, 0, sizeof(oh));
+	oh.len = (uint32_t)len;
+	oh.unique = unique;
+	memcpy(p, &oh, sizeof(oh));
+	p += sizeof(oh);
+	memcpy(p, eo, sizeof(struct fuse_entry_out));
+	p += sizeof(struct fuse_entry_out);
+	for (i = 0; i < nblocks; i++) {
+		memset(&be, 0, sizeof(be));
+		be.entry_type = blocks[i].type;
+		if (blocks[i].type == FUSE_ENTRY_BACKING ||
+		    blocks[i].type == FUSE_ENTRY_BPF)
+			be.fd = (uint64_t)(int64_t)blocks[i].fd;
+		memcpy(p, &be, sizeof(be));
+		p += sizeof(be);
+	}
+	return (ssize_t)len;
+}
+
+unsigned long fuse_bpf_ioc_response_cmd(size_t len)
+{
+	if (len == 0 || len > _IOC_SIZEMASK)
+		return 0;
+	return _IOC(_IOC_WRITE, FUSE_DEV_IOC_MAGIC, 125, len);
+}
+
+/* ---------------------------------------------------------------------- */
+/* fuse_bpf_reply_entry()                                                  */
+/* ---------------------------------------------------------------------- */
+
+static void timeout_split(double t, uint64_t *sec, uint32_t *nsec)
+{
+	if (!(t > 0.0)) {
+		*sec = 0;
+		*nsec = 0;
+	} else if (t >= 18446744073709551615.0) {
+		*sec = UINT64_MAX;
+		*nsec = 0;
+	} else {
+		*sec = (uint64_t)t;
+		*nsec = (uint32_t)((t - (double)*sec) * 1.0e9);
+		if (*nsec >= 1000000000u)
+			*nsec = 999999999u;
+	}
+}
+
+static void fill_entry_out(struct fuse_entry_out *eo,
+			   const struct fuse_entry_param *e)
+{
+	const struct stat *st = &e->attr;
+
+	memset(eo, 0, sizeof(*eo));
+	eo->nodeid = e->ino;
+	eo->generation = e->generation;
+	timeout_split(e->entry_timeout, &eo->entry_valid,
+		      &eo->entry_valid_nsec);
+	timeout_split(e->attr_timeout, &eo->attr_valid, &eo->attr_valid_nsec);
+	eo->attr.ino = st->st_ino;
+	eo->attr.mode = st->st_mode;
+	eo->attr.nlink = (uint32_t)st->st_nlink;
+	eo->attr.uid = st->st_uid;
+	eo->attr.gid = st->st_gid;
+	eo->attr.rdev = (uint32_t)st->st_rdev;
+	eo->attr.size = (uint64_t)st->st_size;
+	eo->attr.blksize = (uint32_t)st->st_blksize;
+	eo->attr.blocks = (uint64_t)st->st_blocks;
+	eo->attr.atime = (uint64_t)st->st_atim.tv_sec;
+	eo->attr.atimensec = (uint32_t)st->st_atim.tv_nsec;
+	eo->attr.mtime = (uint64_t)st->st_mtim.tv_sec;
+	eo->attr.mtimensec = (uint32_t)st->st_mtim.tv_nsec;
+	eo->attr.ctime = (uint64_t)st->st_ctim.tv_sec;
+	eo->attr.ctimensec = (uint32_t)st->st_ctim.tv_nsec;
+}
+
+static int reply_entry_kernel(struct fuse_bpf_session *bs,
+			      const struct pending *p, fuse_req_t req,
+			      const struct fuse_entry_param *e,
+			      const struct fuse_bpf_block *blocks, size_t n)
+{
+	char buf[sizeof(struct fuse_out_header) +
+		 sizeof(struct fuse_entry_out) +
+		 FUSE_BPF_MAX_ENTRIES * sizeof(struct fuse_bpf_entry_out)];
+	struct fuse_entry_out eo;
+	struct pending *taken;
+	ssize_t len;
+
+	fill_entry_out(&eo, e);
+	len = fuse_bpf_encode_lookup_reply(buf, sizeof(buf), p->unique, &eo,
+					   blocks, n);
+	if (len < 0)
+		return (int)len;
+	if (ioctl(bs->fd, fuse_bpf_ioc_response_cmd((size_t)len), buf) < 0) {
+		int err = -errno;
+
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: the kernel refused the LOOKUP reply for node %llu: %s\n",
+			 (unsigned long long)e->ino, strerror(-err));
+		return err;
+	}
+	taken = pending_take(bs, p->unique);
+	free(taken);
+	fuse_reply_none(req);
+	return 0;
+}
+
+static int reply_entry_lower(struct fuse_bpf_session *bs, fuse_req_t req,
+			     const struct fuse_entry_param *e,
+			     const struct fuse_bpf_block *blocks, size_t n)
+{
+	struct fuse_entry_param ent = *e;
+	const struct fuse_bpf_block *b = NULL;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (blocks[i].type == FUSE_ENTRY_BACKING ||
+		    blocks[i].type == FUSE_ENTRY_REMOVE_BACKING)
+			b = &blocks[i];
+	}
+	if (b && b->type == FUSE_ENTRY_BACKING) {
+		if (fstat(b->fd, &ent.attr) < 0)
+			return -EBADF;
+		err = fbpf_nodes_attach(bs, e->ino, b->fd);
+		if (err) {
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: cannot back node %llu: %s\n",
+				 (unsigned long long)e->ino, strerror(-err));
+			return err;
+		}
+		if (fuse_reply_entry(req, &ent) < 0)
+			fbpf_nodes_forget(bs, e->ino, 1);
+		return 0;
+	}
+	if (b)
+		fbpf_nodes_detach(bs, e->ino);
+	fuse_reply_entry(req, &ent);
+	return 0;
+}
+
+int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
+			 const struct fuse_bpf_block *blocks, size_t nblocks)
+{
+	struct pending p;
+	int err;
+
+	if (!req || !e) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: fuse_bpf_reply_entry() without request or entry\n");
+		return -EINVAL;
+	}
+	if (e->ino & FBPF_LIB_NODEID) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: node id %#llx is in the library's range (bit 63)\n",
+			 (unsigned long long)e->ino);
+		return -EINVAL;
+	}
+	err = fbpf_validate_blocks(blocks, nblocks, e->attr.st_mode);
+	if (err)
+		return err;
+	if (nblocks == 0) {
+		fuse_reply_entry(req, e);
+		return 0;
+	}
+	if (!pending_find_req(req, &p)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: fuse_bpf_reply_entry() needs a LOOKUP request of a libfuse-bpf session\n");
+		return -EINVAL;
+	}
+	if (fbpf_mode(p.bs) == FUSE_BPF_MODE_KERNEL)
+		return reply_entry_kernel(p.bs, &p, req, e, blocks, nblocks);
+	return reply_entry_lower(p.bs, req, e, blocks, nblocks);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Passthrough (protocol 7.40)                                             */
+/* ---------------------------------------------------------------------- */
+
+int fbpf_passthrough_register(struct fuse_bpf_session *bs, int fd)
+{
+	struct fuse_bpf_backing_map map = { .fd = fd };
+	int id;
+
+	id = ioctl(bs->fd, FUSE_BPF_DEV_IOC_BACKING_OPEN, &map);
+	if (id < 0) {
+		int err = -errno;
+
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: FUSE_DEV_IOC_BACKING_OPEN of fd %d: %s\n",
+			 fd, strerror(-err));
+		return err;
+	}
+	if (id == 0) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: FUSE_DEV_IOC_BACKING_OPEN returned id 0\n");
+		return -EPROTO;
+	}
+	return id;
+}
+
+void fbpf_passthrough_unregister(struct fuse_bpf_session *bs, int id)
+{
+	uint32_t bid = (uint32_t)id;
+
+	if (id <= 0 || bs->fd < 0)
+		return;
+	if (ioctl(bs->fd, FUSE_BPF_DEV_IOC_BACKING_CLOSE, &bid) < 0)
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: FUSE_DEV_IOC_BACKING_CLOSE of id %d: %s\n",
+			 id, strerror(errno));
+}
+
+static int add_passthrough(fuse_req_t req, uint32_t opcode, int backing_id)
+{
+	struct fuse_bpf_session *bs = fbpf_cur.bs;
+
+	if (!bs || fbpf_cur.opcode != opcode) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: passthrough reply outside of the dispatching thread\n");
+		return -EINVAL;
+	}
+	if (backing_id <= 0)
+		return -EINVAL;
+	return fbpf_pending_add(bs, fbpf_cur.unique, req, opcode,
+				FBPF_PEND_PASSTHROUGH, backing_id);
+}
+
+int fbpf_reply_open_passthrough(fuse_req_t req,
+				const struct fuse_file_info *fi,
+				int backing_id)
+{
+	int err = add_passthrough(req, FUSE_OPEN, backing_id);
+
+	if (err)
+		return err;
+	return fuse_reply_open(req, fi);
+}
+
+int fbpf_reply_create_passthrough(fuse_req_t req,
+				  const struct fuse_entry_param *e,
+				  const struct fuse_file_info *fi,
+				  int backing_id)
+{
+	int err = add_passthrough(req, FUSE_CREATE, backing_id);
+
+	if (err)
+		return err;
+	return fuse_reply_create(req, e, fi);
+}

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: LGPL-2.1-only
+/*
+ * libfuse-bpf: the session, libfuse custom-io hooks, INIT and counters.
+ *
+ * Copyright (C) 2026 The libfuse-bpf authors
+ *
+ * The library sits between libfuse and /dev/fuse through
+ * fuse_session_custom_io(): the read hook sees every request header before
+ * libfuse dispatches it (it records the request in fbpf_cur, counts it and
+ * settles the mode at INIT), the writev hook sees every reply (it patches
+ * the INIT reply for passthrough and hands replies that need inspection to
+ * reply.c).
+ */
+#include "fuse_bpf_i.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/fuse.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+_Thread_local struct fbpf_cur_req fbpf_cur;
+
+/* ---------------------------------------------------------------------- */
+/* Registry: custom-io hooks only get the fd and the daemon's userdata.   */
+/* ---------------------------------------------------------------------- */
+
+#define FBPF_REGISTRY_SLOTS 64
+
+static _Atomic(struct fuse_bpf_session *) registry[FBPF_REGISTRY_SLOTS];
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int fbpf_registry_add(struct fuse_bpf_session *bs)
+{
+	int i;
+
+	pthread_mutex_lock(&registry_lock);
+	for (i = 0; i < FBPF_REGISTRY_SLOTS; i++) {
+		if (!atomic_load(&registry[i])) {
+			atomic_store(&registry[i], bs);
+			pthread_mutex_unlock(&registry_lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	fuse_log(FUSE_LOG_ERR,
+		 "fuse-bpf: more than %d sessions in one process\n",
+		 FBPF_REGISTRY_SLOTS);
+	return -EMFILE;
+}
+
+void fbpf_registry_remove(struct fuse_bpf_session *bs)
+{
+	int i;
+
+	pthread_mutex_lock(&registry_lock);
+	for (i = 0; i < FBPF_REGISTRY_SLOTS; i++) {
+		if (atomic_load(&registry[i]) == bs)
+			atomic_store(&registry[i], NULL);
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/*
+ * The session of a hook call.  The fd identifies it; a cloned fd (libfuse's
+ * clone_fd option) does not, so the daemon's userdata is the fallback.
+ */
+static struct fuse_bpf_session *session_of_fd(int fd, void *userdata)
+{
+	struct fuse_bpf_session *bs = fbpf_cur.bs;
+	struct fuse_bpf_session *by_data = NULL;
+	int i;
+
+	if (bs && bs->fd == fd)
+		return bs;
+	for (i = 0; i < FBPF_REGISTRY_SLOTS; i++) {
+		bs = atomic_load(&registry[i]);
+		if (!bs)
+			continue;
+		if (bs->fd == fd)
+			return bs;
+		if (bs->duserdata == userdata && !by_data)
+			by_data = bs;
+	}
+	return by_data;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Mode selection at INIT                                                 */
+/* ---------------------------------------------------------------------- */
+
+int fbpf_choose_mode(enum fuse_bpf_mode requested, bool kernel_ok,
+		     bool pt_ok, enum fuse_bpf_mode *out)
+{
+	switch (requested) {
+	case FUSE_BPF_MODE_AUTO:
+		if (kernel_ok)
+			*out = FUSE_BPF_MODE_KERNEL;
+		else if (pt_ok)
+			*out = FUSE_BPF_MODE_PASSTHROUGH;
+		else
+			*out = FUSE_BPF_MODE_USERSPACE;
+		return 0;
+	case FUSE_BPF_MODE_KERNEL:
+		if (!kernel_ok)
+			return -EOPNOTSUPP;
+		*out = requested;
+		return 0;
+	case FUSE_BPF_MODE_PASSTHROUGH:
+		if (!pt_ok)
+			return -EOPNOTSUPP;
+		*out = requested;
+		return 0;
+	case FUSE_BPF_MODE_USERSPACE:
+		*out = requested;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Send a bare error reply for @unique straight to the device. */
+static int send_error(int fd, uint64_t unique, int err)
+{
+	struct fuse_out_header oh = {
+		.len = sizeof(oh),
+		.error = err,
+		.unique = unique,
+	};
+	ssize_t n = write(fd, &oh, sizeof(oh));
+
+	return n == (ssize_t)sizeof(oh) ? 0 : -errno;
+}
+
+/*
+ * Settle the mode from the kernel's INIT request.  A forced mode the kernel
+ * cannot give answers INIT with an error (the mount becomes unusable rather
+ * than silently slower), records the error and stops the session loop.
+ */
+static int handle_init(struct fuse_bpf_session *bs, int fd,
+		       const struct fuse_in_header *ih, size_t len)
+{
+	struct fbpf_core *core = fbpf_core_of(bs);
+	const struct fuse_init_in *arg = (const void *)(ih + 1);
+	size_t plen = len - sizeof(*ih);
+	bool kernel_ok, offered = false, cap = false, pt_ok;
+	enum fuse_bpf_mode mode;
+	int err;
+
+	if (plen < offsetof(struct fuse_init_in, flags) + sizeof(arg->flags)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: short INIT request\n");
+		return -EPROTO;
+	}
+	if ((arg->flags & FUSE_BPF_INIT_EXT) &&
+	    plen >= offsetof(struct fuse_init_in, flags2) + sizeof(arg->flags2))
+		offered = (arg->flags2 & FUSE_BPF_INIT2_PASSTHROUGH) != 0;
+	kernel_ok = fbpf_probe_fuse_bpf();
+	if (offered)
+		cap = fbpf_probe_cap_sys_admin();
+	pt_ok = offered && cap;
+
+	err = fbpf_choose_mode(bs->cfg.mode, kernel_ok, pt_ok, &mode);
+	if (err) {
+		const char *why;
+
+		if (bs->cfg.mode == FUSE_BPF_MODE_KERNEL)
+			why = FUSE_BPF_FEATURE_FILE " does not read \"supported\" (kernel without fuse-bpf)";
+		else if (!offered)
+			why = "the kernel does not offer FUSE_PASSTHROUGH at INIT (Linux 6.9+ needed)";
+		else
+			why = "the daemon lacks CAP_SYS_ADMIN";
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: mode %s requested but unavailable: %s\n",
+			 fuse_bpf_mode_name(bs->cfg.mode), why);
+		atomic_store(&bs->error, err);
+		send_error(fd, ih->unique, err);
+		fuse_session_exit(bs->se);
+		return err;
+	}
+	atomic_store(&bs->mode, (int)mode);
+	if (mode == FUSE_BPF_MODE_PASSTHROUGH)
+		atomic_store(&core->init_unique, ih->unique);
+	fuse_log(FUSE_LOG_DEBUG, "fuse-bpf: INIT %u.%u, mode %s\n",
+		 arg->major, arg->minor, fuse_bpf_mode_name(mode));
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Custom io                                                              */
+/* ---------------------------------------------------------------------- */
+
+static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
+{
+	struct fuse_bpf_session *bs = session_of_fd(fd, userdata);
+	const struct fuse_in_header *ih = buf;
+	ssize_t n;
+
+	n = read(fd, buf, buf_len);
+	if (n < (ssize_t)sizeof(*ih) || !bs)
+		return n;
+
+	fbpf_cur.bs = bs;
+	fbpf_cur.unique = ih->unique;
+	fbpf_cur.opcode = ih->opcode;
+	fbpf_cur.nodeid = ih->nodeid;
+	if (ih->opcode < FBPF_OPCODE_MAX)
+		atomic_fetch_add_explicit(&bs->total[ih->opcode], 1,
+					  memory_order_relaxed);
+	if (ih->opcode == FUSE_INIT)
+		handle_init(bs, fd, ih, (size_t)n);
+	return n;
+}
+
+/* The INIT reply in passthrough mode negotiates FUSE_PASSTHROUGH. */
+static void patch_init_reply(struct iovec *iov, int count)
+{
+	struct fuse_out_header *oh = iov[0].iov_base;
+	struct fuse_init_out *arg;
+	size_t need = offsetof(struct fuse_init_out, unused) + sizeof(uint32_t);
+
+	if (oh->error)
+		return;
+	if (count >= 2 && iov[1].iov_len >= need)
+		arg = iov[1].iov_base;
+	else if (count == 1 && iov[0].iov_len >= sizeof(*oh) + need)
+		arg = (void *)(oh + 1);
+	else {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: unexpected INIT reply layout, passthrough not negotiated\n");
+		return;
+	}
+	arg->flags |= FUSE_BPF_INIT_EXT;
+	arg->flags &= ~FUSE_WRITEBACK_CACHE;
+	arg->flags2 |= FUSE_BPF_INIT2_PASSTHROUGH;
+	/* max_stack_depth: backing files on non-stacked file systems. */
+	arg->unused[0] = 1;
+}
+
+static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	struct fuse_bpf_session *bs = session_of_fd(fd, userdata);
+	struct fuse_out_header *oh;
+	struct fbpf_core *core;
+	ssize_t total = 0;
+	int i, err;
+
+	if (!bs || count < 1 || iov[0].iov_len < sizeof(*oh))
+		return writev(fd, iov, count);
+	oh = iov[0].iov_base;
+	if (oh->unique == 0)
+		return writev(fd, iov, count);
+	core = fbpf_core_of(bs);
+	if (oh->unique == atomic_load(&core->init_unique)) {
+		atomic_store(&core->init_unique, 0);
+		patch_init_reply(iov, count);
+		return writev(fd, iov, count);
+	}
+	if (!atomic_load_explicit(&core->pending, memory_order_acquire))
+		return writev(fd, iov, count);
+	err = fbpf_reply_filter(bs, iov, count);
+	if (!err)
+		return writev(fd, iov, count);
+	for (i = 0; i < count; i++)
+		total += (ssize_t)iov[i].iov_len;
+	err = send_error(fd, oh->unique, err);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return total;
+}
+
+const struct fuse_custom_io fbpf_custom_io = {
+	.read = io_read,
+	.writev = io_writev,
+};
+
+/* ---------------------------------------------------------------------- */
+/* Counters                                                               */
+/* ---------------------------------------------------------------------- */
+
+void fbpf_count_library(struct fuse_bpf_session *bs)
+{
+	uint32_t op = fbpf_cur.opcode;
+
+	if (bs && op < FBPF_OPCODE_MAX)
+		atomic_fetch_add_explicit(&bs->library[op], 1,
+					  memory_order_relaxed);
+}
+
+static const char *const opcode_names[FBPF_OPCODE_MAX] = {
+	[FUSE_LOOKUP] = "LOOKUP",
+	[FUSE_FORGET] = "FORGET",
+	[FUSE_GETATTR] = "GETATTR",
+	[FUSE_SETATTR] = "SETATTR",
+	[FUSE_READLINK] = "READLINK",
+	[FUSE_SYMLINK] = "SYMLINK",
+	[FUSE_MKNOD] = "MKNOD",
+	[FUSE_MKDIR] = "MKDIR",
+	[FUSE_UNLINK] = "UNLINK",
+	[FUSE_RMDIR] = "RMDIR",
+	[FUSE_RENAME] = "RENAME",
+	[FUSE_LINK] = "LINK",
+	[FUSE_OPEN] = "OPEN",
+	[FUSE_READ] = "READ",
+	[FUSE_WRITE] = "WRITE",
+	[FUSE_STATFS] = "STATFS",
+	[FUSE_RELEASE] = "RELEASE",
+	[FUSE_FSYNC] = "FSYNC",
+	[FUSE_SETXATTR] = "SETXATTR",
+	[FUSE_GETXATTR] = "GETXATTR",
+	[FUSE_LISTXATTR] = "LISTXATTR",
+	[FUSE_REMOVEXATTR] = "REMOVEXATTR",
+	[FUSE_FLUSH] = "FLUSH",
+	[FUSE_INIT] = "INIT",
+	[FUSE_OPENDIR] = "OPENDIR",
+	[FUSE_READDIR] = "READDIR",
+	[FUSE_RELEASEDIR] = "RELEASEDIR",
+	[FUSE_FSYNCDIR] = "FSYNCDIR",
+	[FUSE_GETLK] = "GETLK",
+	[FUSE_SETLK] = "SETLK",
+	[FUSE_SETLKW] = "SETLKW",
+	[FUSE_ACCESS] = "ACCESS",
+	[FUSE_CREATE] = "CREATE",
+	[FUSE_INTERRUPT] = "INTERRUPT",
+	[FUSE_BMAP] = "BMAP",
+	[FUSE_DESTROY] = "DESTROY",
+	[FUSE_IOCTL] = "IOCTL",
+	[FUSE_POLL] = "POLL",
+	[FUSE_NOTIFY_REPLY] = "NOTIFY_REPLY",
+	[FUSE_BATCH_FORGET] = "BATCH_FORGET",
+	[FUSE_FALLOCATE] = "FALLOCATE",
+	[FUSE_READDIRPLUS] = "READDIRPLUS",
+	[FUSE_RENAME2] = "RENAME2",
+	[FUSE_LSEEK] = "LSEEK",
+	[FUSE_COPY_FILE_RANGE] = "COPY_FILE_RANGE",
+	[FUSE_SETUPMAPPING] = "SETUPMAPPING",
+	[FUSE_REMOVEMAPPING] = "REMOVEMAPPING",
+	[FUSE_SYNCFS] = "SYNCFS",
+	[FUSE_TMPFILE] = "TMPFILE",
+	[52] = "STATX",
+};
+
+const char *fuse_bpf_opcode_name(uint32_t opcode)
+{
+	if (opcode >= FBPF_OPCODE_MAX)
+		return NULL;
+	return opcode_names[opcode];
+}
+
+int fuse_bpf_session_op_stats(const struct fuse_bpf_session *bs,
+			      uint32_t opcode, struct fuse_bpf_op_stats *out)
+{
+	uint64_t total, lib;
+
+	if (!bs || !out || opcode >= FBPF_OPCODE_MAX)
+		return -EINVAL;
+	total = atomic_load(&bs->total[opcode]);
+	lib = atomic_load(&bs->library[opcode]);
+	out->library = lib;
+	out->daemon = total > lib ? total - lib : 0;
+	return 0;
+}
+
+int fuse_bpf_session_write_stats(const struct fuse_bpf_session *bs, FILE *f)
+{
+	struct fuse_bpf_op_stats st;
+	const char *sep = "";
+	uint32_t op;
+
+	if (!bs || !f)
+		return -EINVAL;
+	fprintf(f, "{\"mode\": \"%s\", \"requests\": {",
+		fuse_bpf_mode_name(fuse_bpf_session_mode(bs)));
+	for (op = 0; op < FBPF_OPCODE_MAX; op++) {
+		const char *name = fuse_bpf_opcode_name(op);
+
+		fuse_bpf_session_op_stats(bs, op, &st);
+		if (!st.daemon && !st.library)
+			continue;
+		if (name)
+			fprintf(f, "%s\"%s\": ", sep, name);
+		else
+			fprintf(f, "%s\"OPCODE_%" PRIu32 "\": ", sep, op);
+		fprintf(f, "{\"daemon\": %" PRIu64 ", \"library\": %" PRIu64 "}",
+			st.daemon, st.library);
+		sep = ", ";
+	}
+	fprintf(f, "}}\n");
+	if (fflush(f) == EOF || ferror(f)) {
+		int err = errno ? -errno : -EIO;
+
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: writing statistics: %s\n",
+			 strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Session                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* The mode expected before INIT, from the configuration and a probe. */
+static enum fuse_bpf_mode expected_mode(enum fuse_bpf_mode requested)
+{
+	unsigned int caps;
+
+	if (requested != FUSE_BPF_MODE_AUTO)
+		return requested;
+	caps = fuse_bpf_probe_kernel();
+	if (caps & FUSE_BPF_CAP_KERNEL)
+		return FUSE_BPF_MODE_KERNEL;
+	if (caps & FUSE_BPF_CAP_PASSTHROUGH)
+		return FUSE_BPF_MODE_PASSTHROUGH;
+	return FUSE_BPF_MODE_USERSPACE;
+}
+
+struct fuse_bpf_session *
+fuse_bpf_session_new(struct fuse_args *args,
+		     const struct fuse_lowlevel_ops *op, size_t op_size,
+		     void *userdata, const struct fuse_bpf_config *cfg)
+{
+	char *default_argv[] = { "fuse-bpf", NULL };
+	struct fuse_args default_args = FUSE_ARGS_INIT(1, default_argv);
+	struct fuse_lowlevel_ops wops;
+	struct fuse_bpf_session *bs;
+	struct fbpf_core *core;
+
+	if (!op) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: no operations given\n");
+		return NULL;
+	}
+	bs = calloc(1, sizeof(*bs));
+	core = calloc(1, sizeof(*core));
+	if (!bs || !core) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
+		free(bs);
+		free(core);
+		return NULL;
+	}
+	bs->priv = core;
+	bs->fd = -1;
+	bs->duserdata = userdata;
+	if (op_size > sizeof(bs->dops)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: warning: op_size %zu larger than this libfuse's operations (%zu), extra ones ignored\n",
+			 op_size, sizeof(bs->dops));
+		op_size = sizeof(bs->dops);
+	}
+	memcpy(&bs->dops, op, op_size);
+	fbpf_config_init(&bs->cfg);
+	if (cfg && fbpf_config_copy(&bs->cfg, cfg) < 0)
+		goto fail;
+	if (fuse_bpf_config_set_mode(&bs->cfg, bs->cfg.mode) < 0)
+		goto fail;
+	if (!args)
+		args = &default_args;
+	if (fbpf_mount_opts_split(args, &core->mo) < 0)
+		goto fail;
+	bs->nodes = fbpf_nodes_new();
+	if (!bs->nodes) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
+		goto fail;
+	}
+	atomic_store(&bs->mode, (int)expected_mode(bs->cfg.mode));
+
+	fbpf_dispatch_build(bs, &wops);
+	bs->se = fuse_session_new(args, &wops, sizeof(wops), userdata);
+	if (!bs->se)
+		goto fail;
+	if (args == &default_args)
+		fuse_opt_free_args(&default_args);
+	return bs;
+
+fail:
+	if (args == &default_args)
+		fuse_opt_free_args(&default_args);
+	fuse_bpf_session_destroy(bs);
+	return NULL;
+}
+
+struct fuse_session *fuse_bpf_session_fuse(struct fuse_bpf_session *bs)
+{
+	return bs ? bs->se : NULL;
+}
+
+enum fuse_bpf_mode fuse_bpf_session_mode(const struct fuse_bpf_session *bs)
+{
+	if (!bs)
+		return FUSE_BPF_MODE_AUTO;
+	return (enum fuse_bpf_mode)atomic_load(&bs->mode);
+}
+
+int fuse_bpf_session_error(const struct fuse_bpf_session *bs)
+{
+	return bs ? atomic_load(&bs->error) : -EINVAL;
+}
+
+void fuse_bpf_session_destroy(struct fuse_bpf_session *bs)
+{
+	struct fbpf_core *core;
+
+	if (!bs)
+		return;
+	core = fbpf_core_of(bs);
+	fuse_bpf_session_unmount(bs);
+	if (bs->se) {
+		/* fuse_session_destroy() may call the destroy operation. */
+		fbpf_cur.bs = bs;
+		fbpf_cur.opcode = FUSE_DESTROY;
+		fbpf_cur.unique = 0;
+		fbpf_cur.nodeid = 0;
+		fuse_session_destroy(bs->se);
+		bs->fd = -1;
+	} else if (bs->fd >= 0) {
+		close(bs->fd);
+		bs->fd = -1;
+	}
+	if (fbpf_cur.bs == bs)
+		memset(&fbpf_cur, 0, sizeof(fbpf_cur));
+	fbpf_registry_remove(bs);
+	fbpf_pending_drop_session(bs);
+	if (bs->nodes)
+		fbpf_nodes_destroy(bs->nodes);
+	if (bs->cfg.root_fd >= 0)
+		close(bs->cfg.root_fd);
+	if (core)
+		fbpf_mount_opts_free(&core->mo);
+	free(bs->mountpoint);
+	free(core);
+	free(bs);
+}
