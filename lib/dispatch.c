@@ -128,12 +128,9 @@ static void w_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* Splice reads would bypass the custom-io read hook. */
 	conn->want &= ~FUSE_CAP_SPLICE_READ;
-	if (fbpf_mode(bs) == FUSE_BPF_MODE_PASSTHROUGH &&
-	    (conn->want & FUSE_CAP_WRITEBACK_CACHE)) {
-		fuse_log(FUSE_LOG_DEBUG,
-			 "fuse-bpf: writeback cache disabled in passthrough mode\n");
+	/* The kernel refuses passthrough together with writeback cache. */
+	if (fbpf_mode(bs) == FUSE_BPF_MODE_PASSTHROUGH)
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-	}
 	atomic_store(&fbpf_core_of(bs)->init_done, true);
 }
 

@@ -181,8 +181,6 @@ static int handle_init(struct fuse_bpf_session *bs, int fd,
 	atomic_store(&bs->mode, (int)mode);
 	if (mode == FUSE_BPF_MODE_PASSTHROUGH)
 		atomic_store(&core->init_unique, ih->unique);
-	fuse_log(FUSE_LOG_DEBUG, "fuse-bpf: INIT %u.%u, mode %s\n",
-		 arg->major, arg->minor, fuse_bpf_mode_name(mode));
 	return 0;
 }
 
