@@ -15,7 +15,6 @@
  * content the prober reads through the mount.  Each check prints one
  * "@@ RESULT" line (the guest suite's format); exit status 0 when all pass.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
