@@ -221,7 +221,7 @@ fi
 
 [ $# -gt 0 ] || set -- $("$conf" --list)
 
-passed=0 failed=0 skipped=0 gaps=0
+passed=0 failed=0 skipped=0 gaps=0 failed_tests=
 oa=$work/out.a ob=$work/out.b
 
 first_diff()
@@ -242,6 +242,7 @@ verdict()
 		echo "SKIP $_t $mode: $_why" ;;
 	FAIL)
 		failed=$((failed + 1))
+		failed_tests="$failed_tests $_t"
 		if _gap=$("$conf" --gap "$_t" "$mode" 2>/dev/null); then
 			gaps=$((gaps + 1))
 			echo "FAIL $_t $mode: known gap ($_gap): $_why"
@@ -279,8 +280,23 @@ for t in "$@"; do
 	fi
 done
 
-"$conf" --dump "$src" >"$oa" 2>&1
-"$conf" --dump "$ref" >"$ob" 2>&1
+# The whole trees, less the directories of tests already reported failed:
+# this catches changes outside a test's own directory (the seed tree).
+tree_dump()
+{
+	_d=$1
+	if [ -z "$failed_tests" ]; then
+		"$conf" --dump "$_d" 2>&1
+		return
+	fi
+	set --
+	for _f in $failed_tests; do
+		set -- "$@" -e "^\./$_f[ /]"
+	done
+	"$conf" --dump "$_d" 2>&1 | grep -v "$@"
+}
+tree_dump "$src" >"$oa"
+tree_dump "$ref" >"$ob"
 if cmp -s "$oa" "$ob"; then
 	verdict whole_tree PASS
 else
