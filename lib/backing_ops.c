@@ -1038,9 +1038,19 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 				err = 0;
 				continue;
 			}
-			if (err)
-				break;
-			ids[nids++] = e.ino;
+			if (err) {
+				/*
+				 * No node (out of fds, say): list the name
+				 * without attributes, a LOOKUP follows.
+				 */
+				memset(&e, 0, sizeof(e));
+				e.attr.st_ino = d->entry->d_ino;
+				e.attr.st_mode =
+					(mode_t)DTTOIF(d->entry->d_type);
+				err = 0;
+			} else {
+				ids[nids++] = e.ino;
+			}
 			len = fuse_add_direntry_plus(req, buf + used,
 						     size - used, name, &e,
 						     next);
