@@ -42,7 +42,7 @@ usage: run.sh [-b BUILDDIR] [-t TARGETS] [-w WORKLOADS] [-s MIB] [-c COUNT]
   -s MIB       size of the sequential file (default 256)
   -c COUNT     random reads (default 20000)
   -f FILES     small files for create/stat/unlink/lsR (default 2000)
-  -r REPEAT    runs of each measurement, the best one counts (default 3)
+  -r REPEAT    runs of each measurement, the best one counts (default 2)
   -d DIR       where the lower directory and mount point go (default /tmp)
   -l LABEL     section title (default: host or guest)
   -o FILE      write the report to FILE (with the document header)
@@ -57,7 +57,7 @@ workloads=seqread,seqwrite,randread,create,stat,unlink,lsR
 size=256
 count=20000
 files=2000
-repeat=3
+repeat=2
 base=/tmp
 label=
 out=
@@ -259,7 +259,6 @@ prepare() {
 		;;
 	seqwrite)
 		rm -f "$lower/wfile"
-		sync
 		;;
 	create)
 		rm -rf "$lower/meta"
@@ -310,12 +309,25 @@ for t in $run_targets; do
 	done
 done
 
+# fs_type PATH: type of the filesystem PATH is on, from /proc/mounts.
+fs_type() {
+	awk -v p="$1" '
+	{
+		m = $2 == "/" ? "/" : $2 "/"
+		if ((p "/") ~ ("^" m) && length(m) > length(best)) {
+			best = m
+			type = $3
+		}
+	}
+	END { print type ? type : "unknown" }' /proc/mounts
+}
+
 # The report.  Best run per target and workload; ratios to native.
 report() {
 	echo "## $label, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
 	echo "Command: \`$cmdline\`; kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs," \
-		"lower directory on $(stat -f -c %T "$lower" 2>/dev/null || echo unknown);" \
+		"lower directory on $(fs_type "$lower");" \
 		"$size MiB file, $count random 4 KiB reads, $files small files;" \
 		"best of $repeat run(s)."
 	echo
