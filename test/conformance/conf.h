@@ -23,6 +23,8 @@
 /* The unprivileged identity used by the permission tests. */
 #define CONF_NOBODY 65534
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* One test of the suite. */
 struct conf_test {
 	const char *name;

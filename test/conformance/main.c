@@ -38,7 +38,7 @@ const struct conf_test conf_tests[] = {
 };
 #undef T
 
-const size_t conf_ntests = sizeof(conf_tests) / sizeof(conf_tests[0]);
+const size_t conf_ntests = ARRAY_SIZE(conf_tests);
 
 static char lower_path[PATH_MAX];
 

@@ -73,7 +73,7 @@ int t_create_mode_umask(void)
 	size_t i;
 	int fd;
 
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		snprintf(name, sizeof(name), "f%04o", (unsigned int)modes[i]);
 		fd = FD(open(name, O_CREAT | O_WRONLY, modes[i]));
 		if (fd >= 0) {
@@ -214,7 +214,7 @@ int t_read_write_unaligned(void)
 	fd = FD(open("f", O_CREAT | O_RDWR, 0644));
 	if (fd < 0)
 		goto done;
-	for (i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(io); i++) {
 		ssize_t r;
 
 		fill(buf, io[i].len, (uint32_t)(40 + i));
@@ -224,7 +224,7 @@ int t_read_write_unaligned(void)
 		check(r == (ssize_t)io[i].len && !memcmp(buf, back, io[i].len),
 		      "unaligned read back");
 	}
-	for (i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(io); i++) {
 		ssize_t r = pread_all(fd, back, io[i].len + 3, io[i].off - 1);
 
 		out("pread %zu at %lld: %zd hash=%016llx", io[i].len + 3,

@@ -25,7 +25,7 @@ int t_seed_lookup_getattr(void)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(names); i++)
 		show(names[i]);
 	show_follow("../seed/link");
 	show_follow("../seed/dirlink");
@@ -112,7 +112,7 @@ int t_setattr_chmod(void)
 
 	make_file("f", 0644, 10, 12);
 	DO(mkdir("d", 0755));
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		out("chmod %04o", (unsigned int)modes[i]);
 		DO(chmod("f", modes[i]));
 		show("f");
@@ -253,7 +253,7 @@ int t_access_modes(void)
 	size_t i;
 
 	make_file("f", 0644, 1, 17);
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		out("mode %04o", (unsigned int)modes[i]);
 		chmod("f", modes[i]);
 		DO(access("f", F_OK));
