@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# usage: loops.sh PASSTHROUGH_BPF MODE
+#
+# The single-threaded loop (daemonized) and the multi-threaded loop
+# (--threads, in the foreground) both serve a workload of creates, writes,
+# reads, listings and unlinks from several processes at once; the source
+# holds what was written and the counters add up.
+set -u
+PT=$1
+MODE=$2
+. "$(dirname "$0")/common.sh"
+need_root
+if [ "$MODE" = passthrough ] && ! have_passthrough; then
+	skip "passthrough mode not offered by this kernel"
+fi
+
+src=$FBPF_TMP/src
+mnt=$FBPF_TMP/mnt
+mkdir "$src" "$mnt" || fail "setup"
+
+workload() {
+	for w in 1 2 3 4; do
+		(
+			k=0
+			while [ $k -lt 25 ]; do
+				echo "writer $w file $k" > "$mnt/w$w-$k" || exit 1
+				k=$((k + 1))
+			done
+			k=0
+			while [ $k -lt 25 ]; do
+				[ "$(cat "$mnt/w$w-$k")" = "writer $w file $k" ] ||
+					exit 1
+				k=$((k + 1))
+			done
+		) &
+		eval "wp$w=\$!"
+	done
+	st=0
+	for w in 1 2 3 4; do
+		eval "wait \$wp$w" || st=1
+	done
+	return $st
+}
+
+for loop in single multi; do
+	stats=$FBPF_TMP/stats-$loop.json
+	rm -f "$stats"
+	if [ $loop = single ]; then
+		timeout 20 "$PT" --mode="$MODE" --stats="$stats" "$src" "$mnt" \
+			2>"$FBPF_TMP/log" || fail "$loop: daemon did not start"
+		pid=""
+	else
+		"$PT" -f --threads --mode="$MODE" --stats="$stats" "$src" "$mnt" \
+			2>"$FBPF_TMP/log" &
+		pid=$!
+		FBPF_PIDS="$FBPF_PIDS $pid"
+	fi
+	wait_mounted "$mnt" || fail "$loop: no mount"
+	grep -q "passthrough_bpf: mode $MODE" "$FBPF_TMP/log" ||
+		fail "$loop: mode line missing: $(cat "$FBPF_TMP/log")"
+
+	workload || fail "$loop: workload failed"
+	n=$(ls "$mnt" | wc -l)
+	[ "$n" -eq 100 ] || fail "$loop: mount lists $n files, want 100"
+	n=$(ls "$src" | wc -l)
+	[ "$n" -eq 100 ] || fail "$loop: source has $n files, want 100"
+	[ "$(cat "$src/w3-17")" = "writer 3 file 17" ] ||
+		fail "$loop: source content"
+	rm "$mnt"/w* || fail "$loop: unlink"
+	[ -z "$(ls "$src")" ] || fail "$loop: source not empty after rm"
+
+	timeout 10 umount "$mnt" || fail "$loop: umount"
+	if [ -n "$pid" ]; then
+		wait_pid_gone "$pid" || fail "$loop: daemon still running"
+		wait "$pid" || fail "$loop: daemon exit status $?"
+	fi
+	n=0
+	while [ ! -s "$stats" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -s "$stats" ] || fail "$loop: no statistics written"
+	grep -q "\"mode\": \"$MODE\"" "$stats" || fail "$loop: stats mode"
+	grep -q '"CREATE": {"daemon": 0, "library": 100}' "$stats" ||
+		fail "$loop: CREATE counts: $(cat "$stats")"
+	grep -q '"UNLINK": {"daemon": 0, "library": 100}' "$stats" ||
+		fail "$loop: UNLINK counts: $(cat "$stats")"
+	ok "$loop loop: $(cat "$stats")"
+done
+echo PASSED
