@@ -191,7 +191,6 @@ static void nobody_read_secret(void)
 		DO(read(fd, buf, sizeof(buf)));
 		close(fd);
 	}
-	FD(open("../../seed/secret", O_RDONLY));
 	FD(open("../seed/secret", O_RDONLY));
 	FD(open("private/inside", O_RDONLY));
 	show("private/inside");
