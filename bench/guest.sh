@@ -10,7 +10,8 @@
 # BUILDDIR must hold example/passthrough_bpf, lib/libfuse-bpf.so*,
 # bench/fbpf-bench, test/guest/guest_exit and test/guest/fuse.ko (ninja
 # test/guest/fuse.ko); KCACHE (default BUILDDIR/kcache) is the cache
-# kernel/fetch.sh filled.  REPORT defaults to doc/benchmarks.md.  The
+# kernel/fetch.sh filled.  MODULE=stock runs Debian's own module instead
+# (no fuse-bpf target then; for checking this script).  REPORT defaults to doc/benchmarks.md.  The
 # guest run uses test/guest/run-guest.sh unchanged: it is given a copy of
 # the guest scripts with one more script, and a build directory made of
 # copies of the programs it packs, with fbpf-bench among the programs it
@@ -27,10 +28,15 @@ build=$(cd "$1" && pwd)
 report=${2:-$top/doc/benchmarks.md}
 [ $# -ge 2 ] && shift 2 || shift $#
 kcache=${KCACHE:-$build/kcache}
-module=$build/test/guest/fuse.ko
+module=${MODULE:-$build/test/guest/fuse.ko}
+if [ "$module" = stock ]; then
+	label="guest, Debian's 6.1 kernel and stock fuse.ko under QEMU TCG"
+else
+	label="guest, Debian's 6.1 kernel and the patched fuse.ko under QEMU TCG"
+fi
 
 for f in "$build/example/passthrough_bpf" "$build/bench/fbpf-bench" \
-	"$build/test/guest/guest_exit" "$module" "$kcache/env"; do
+	"$build/test/guest/guest_exit" "$kcache/env"; do
 	[ -e "$f" ] || {
 		echo "guest.sh: $f missing" >&2
 		exit 1
@@ -46,7 +52,9 @@ mkdir -p "$tmp/test/guest" "$tmp/build/example" "$tmp/build/lib" \
 cp "$top"/test/guest/*.sh "$tmp/test/guest/"
 cp "$here/run.sh" "$tmp/test/guest/bench-run.sh"
 cp "$build/example/passthrough_bpf" "$tmp/build/example/"
-cp -P "$build"/lib/libfuse-bpf.so* "$tmp/build/lib/"
+for f in "$build"/lib/libfuse-bpf.so*; do
+	[ -d "$f" ] || cp -P "$f" "$tmp/build/lib/"
+done
 cp "$build/test/guest/guest_exit" "$tmp/build/test/guest/"
 cp "$build/bench/fbpf-bench" "$tmp/build/test/conformance/"
 
@@ -56,6 +64,7 @@ cp "$build/bench/fbpf-bench" "$tmp/build/test/conformance/"
 	echo 'export PATH=/bin:/opt/conformance'
 	printf 'if sh /tests/bench-run.sh -t native,fuse-bpf,userspace'
 	printf ' -s 64 -c 5000 -f 1000 -r 1 -a /run/bench.md'
+	printf " -l \"%s\"" "$label"
 	for a in "$@"; do
 		printf " '%s'" "$a"
 	done

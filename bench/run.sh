@@ -299,12 +299,18 @@ for t in $run_targets; do
 		while [ $n -lt "$repeat" ]; do
 			prepare "$w"
 			mount_target "$t"
-			line=$(measure "$w") || die "$t $w failed"
-			umount_target
-			echo "$t $w $line $(requests daemon) $(requests library)" \
-				>>"$results"
-			note "$t $w: $line"
-			n=$((n + 1))
+			if line=$(measure "$w"); then
+				umount_target
+				echo "$t $w $line $(requests daemon)" \
+					"$(requests library)" >>"$results"
+				note "$t $w: $line"
+				n=$((n + 1))
+			else
+				umount_target
+				echo "$t $w failed" >>"$results"
+				note "$t $w: failed"
+				n=$repeat
+			fi
 		done
 	done
 done
@@ -343,6 +349,10 @@ report() {
 		nw = split(wls, w, ",")
 		nt = split(tgts, t, " ")
 	}
+	$3 == "failed" {
+		failed[$1 " " $2] = 1
+		next
+	}
 	{
 		key = $1 " " $2
 		mib = ($2 == "seqread" || $2 == "seqwrite")
@@ -375,7 +385,7 @@ report() {
 				k = t[j] " " w[i]
 				n = "native " w[i]
 				if (!(k in best))
-					cell = "-"
+					cell = k in failed ? "failed" : "-"
 				else if ((n in best) && best[n] > 0)
 					cell = fmt(best[k]) " (" sprintf("%.2f", best[k] / best[n]) ")"
 				else
