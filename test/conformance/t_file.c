@@ -568,3 +568,64 @@ int t_mmap_shared_write(void)
 	}
 	return 0;
 }
+
+/* A shared mapping sees write(2) and the file sees stores, both ways. */
+int t_mmap_coherent_with_write(void)
+{
+	const size_t n = 2 * 4096;
+	char buf[8] = "";
+	char *map;
+	int fd;
+
+	make_file("f", 0644, n, 44);
+	fd = FD(open("f", O_RDWR));
+	if (fd < 0)
+		return 0;
+	map = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	out("mmap: %s", map == MAP_FAILED ? errname(errno) : "ok");
+	if (map != MAP_FAILED) {
+		DO(pwrite(fd, "written", 7, 4100));
+		out("mapping sees: %.7s", map + 4100);
+		memcpy(map + 10, "stored", 6);
+		DO(pread(fd, buf, 6, 10));
+		out("read sees: %.6s", buf);
+		munmap(map, n);
+	}
+	close(fd);
+	show_content("f");
+	return 0;
+}
+
+/* Stores through a mapping change the size-preserving mtime. */
+int t_mmap_write_updates_mtime(void)
+{
+	const struct timespec old[2] = {
+		{ .tv_sec = 1000000000, .tv_nsec = 0 },
+		{ .tv_sec = 1000000000, .tv_nsec = 0 },
+	};
+	const size_t n = 4096;
+	struct stat st;
+	char *map;
+	int fd;
+
+	make_file("f", 0644, n, 45);
+	DO(utimensat(AT_FDCWD, "f", old, 0));
+	fd = FD(open("f", O_RDWR));
+	if (fd < 0)
+		return 0;
+	map = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	out("mmap: %s", map == MAP_FAILED ? errname(errno) : "ok");
+	if (map != MAP_FAILED) {
+		memcpy(map + 100, "changed", 7);
+		DO(msync(map, n, MS_SYNC));
+		munmap(map, n);
+	}
+	DO(fsync(fd));
+	close(fd);
+	if (stat("f", &st) == 0)
+		out("mtime advanced: %s size=%lld",
+		    st.st_mtim.tv_sec > old[1].tv_sec ? "yes" : "no",
+		    (long long)st.st_size);
+	show_content("f");
+	return 0;
+}

@@ -397,3 +397,26 @@ int t_xattr_on_dir_and_symlink(void)
 	show_xattrs("l");
 	return 0;
 }
+
+int t_xattr_via_fd(void)
+{
+	char val[16] = "";
+	int fd;
+
+	make_file("f", 0644, 1, 24);
+	fd = FD(open("f", O_RDONLY));
+	if (fd < 0)
+		return 0;
+	if (DO(fsetxattr(fd, "user.fd", "viafd", 5, 0)) < 0 &&
+	    errno == EOPNOTSUPP) {
+		close(fd);
+		return CONF_SKIP;
+	}
+	DO(fgetxattr(fd, "user.fd", val, sizeof(val)));
+	out("value: %s", val);
+	DO(flistxattr(fd, NULL, 0));
+	DO(fremovexattr(fd, "user.fd"));
+	DO(fgetxattr(fd, "user.fd", val, sizeof(val)));
+	close(fd);
+	return 0;
+}
