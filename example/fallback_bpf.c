@@ -36,6 +36,7 @@
  * \include fallback_bpf.c
  */
 
+#define FUSE_USE_VERSION 312
 #include <fuse_bpf.h>
 
 #include <dirent.h>
@@ -166,7 +167,10 @@ static void proc_path(char buf[64], int fd)
 	snprintf(buf, 64, "/proc/self/fd/%d", fd);
 }
 
-/* Fill @e for @name in @parent and take a lookup reference on its node. */
+/*
+ * Fill @e for @name in @parent and take a lookup reference on its node:
+ * 0 or a negative errno.
+ */
 static int make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      struct fuse_entry_param *e, struct node **out)
 {
@@ -176,15 +180,15 @@ static int make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	memset(e, 0, sizeof(*e));
 	fd = openat(fd_of(req, parent), name, O_PATH | O_NOFOLLOW);
 	if (fd < 0)
-		return errno;
+		return -errno;
 	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH) < 0) {
-		err = errno;
+		err = -errno;
 		close(fd);
 		return err;
 	}
 	*out = node_ref(fs, &e->attr, fd);
 	if (!*out)
-		return ENOMEM;
+		return -ENOMEM;
 	e->ino = (fuse_ino_t)(uintptr_t)*out;
 	e->attr_timeout = fs->timeout;
 	e->entry_timeout = fs->timeout;
@@ -201,7 +205,7 @@ static void fb_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	err = make_entry(req, parent, name, &e, &n);
 	if (err) {
-		fuse_reply_err(req, err);
+		fuse_reply_err(req, -err);
 		return;
 	}
 	block.fd = is_refused(fs, name) ? -1 : n->fd;
@@ -238,7 +242,7 @@ static void reply_made(fuse_req_t req, fuse_ino_t parent, const char *name,
 		give_to_caller(req, fd_of(req, parent), name);
 	err = make_entry(req, parent, name, &e, &n);
 	if (err)
-		fuse_reply_err(req, err);
+		fuse_reply_err(req, -err);
 	else if (fuse_reply_entry(req, &e) != 0)
 		node_unref(fs_of(req), n, 1);
 }
@@ -421,7 +425,7 @@ static void fb_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	err = make_entry(req, parent, name, &e, &n);
 	if (err) {
 		close(fd);
-		fuse_reply_err(req, err);
+		fuse_reply_err(req, -err);
 		return;
 	}
 	fi->fh = fd;
@@ -702,7 +706,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options opts = { .timeout = 1.0 };
 	struct fuse_cmdline_opts cmd = { 0 };
-	struct fuse_loop_config loop = { 0 };
+	struct fuse_loop_config *loop = NULL;
 	struct fuse_bpf_config *cfg = NULL;
 	struct fuse_bpf_session *bs = NULL;
 	enum fuse_bpf_mode mode = FUSE_BPF_MODE_AUTO;
@@ -768,9 +772,18 @@ int main(int argc, char *argv[])
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(fuse_bpf_session_fuse(bs));
 	} else {
-		loop.clone_fd = cmd.clone_fd;
-		loop.max_idle_threads = cmd.max_idle_threads;
-		ret = fuse_session_loop_mt(fuse_bpf_session_fuse(bs), &loop);
+		loop = fuse_loop_cfg_create();
+		if (!loop)
+			goto out_unmount;
+		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
+		/* UINT_MAX: not given on the command line */
+		if (cmd.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop,
+						       cmd.max_idle_threads);
+		if (cmd.max_threads != UINT_MAX)
+			fuse_loop_cfg_set_max_threads(loop, cmd.max_threads);
+		ret = fuse_session_loop_mt(fuse_bpf_session_fuse(bs), loop);
+		fuse_loop_cfg_destroy(loop);
 	}
 	if (fuse_bpf_session_error(bs) < 0) {
 		fuse_log(FUSE_LOG_ERR, "fallback_bpf: mode %s: %s\n",
@@ -778,6 +791,7 @@ int main(int argc, char *argv[])
 			 strerror(-fuse_bpf_session_error(bs)));
 		ret = 1;
 	}
+out_unmount:
 	fuse_bpf_session_unmount(bs);
 	if (opts.stats && write_stats(bs, opts.stats) < 0)
 		ret = 1;

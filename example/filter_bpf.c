@@ -35,12 +35,14 @@
  * \include filter_bpf.c
  */
 
+#define FUSE_USE_VERSION 312
 #include <fuse_bpf.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -534,7 +536,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options opts = { .timeout = 1.0 };
 	struct fuse_cmdline_opts cmd = { 0 };
-	struct fuse_loop_config loop = { 0 };
+	struct fuse_loop_config *loop = NULL;
 	struct fuse_bpf_config *cfg = NULL;
 	struct fuse_bpf_session *bs = NULL;
 	enum fuse_bpf_mode mode = FUSE_BPF_MODE_AUTO;
@@ -599,9 +601,18 @@ int main(int argc, char *argv[])
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(fuse_bpf_session_fuse(bs));
 	} else {
-		loop.clone_fd = cmd.clone_fd;
-		loop.max_idle_threads = cmd.max_idle_threads;
-		ret = fuse_session_loop_mt(fuse_bpf_session_fuse(bs), &loop);
+		loop = fuse_loop_cfg_create();
+		if (!loop)
+			goto out_unmount;
+		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
+		/* UINT_MAX: not given on the command line */
+		if (cmd.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop,
+						       cmd.max_idle_threads);
+		if (cmd.max_threads != UINT_MAX)
+			fuse_loop_cfg_set_max_threads(loop, cmd.max_threads);
+		ret = fuse_session_loop_mt(fuse_bpf_session_fuse(bs), loop);
+		fuse_loop_cfg_destroy(loop);
 	}
 	if (fuse_bpf_session_error(bs) < 0) {
 		fuse_log(FUSE_LOG_ERR, "filter_bpf: mode %s: %s\n",
@@ -609,6 +620,7 @@ int main(int argc, char *argv[])
 			 strerror(-fuse_bpf_session_error(bs)));
 		ret = 1;
 	}
+out_unmount:
 	fuse_bpf_session_unmount(bs);
 	if (opts.stats && write_stats(bs, opts.stats) < 0)
 		ret = 1;
