@@ -7,7 +7,8 @@
 # tree through passthrough_bpf in each MODE and on the plain tree, checks
 # that the mount gave the same results as the plain tree and that no
 # LOOKUP under the backed root reached the daemon, and prints the request
-# counts per opcode (daemon/library) for each mode.  A mode the kernel
+# counts per opcode (daemon/library) for each mode; in modes passthrough
+# and fuse-bpf no READ or WRITE may reach userspace.  A mode the kernel
 # cannot give (passthrough before 6.9, fuse-bpf without the patched
 # module) is reported and left out; if no mode could run, exit 77.
 
@@ -86,6 +87,16 @@ for mode in "$@"; do
 	if [ "$lookups" -ne 0 ]; then
 		echo "FAILED: mode $mode: $lookups LOOKUP requests reached the daemon under the backed root"
 		fail=1
+	fi
+	if [ "$mode" = passthrough ] || [ "$mode" = fuse-bpf ]; then
+		for op in READ WRITE; do
+			n=$(($(fm_stat_count "$work/$mode.json" $op daemon) +
+				$(fm_stat_count "$work/$mode.json" $op library)))
+			if [ $n -ne 0 ]; then
+				echo "FAILED: mode $mode: $n $op requests reached userspace"
+				fail=1
+			fi
+		done
 	fi
 	ran="$ran $mode"
 done
