@@ -114,3 +114,32 @@ cleanup_mount() {
 		umount -l "$1" 2>/dev/null
 	fi
 }
+
+# conf_run TAG MODE [TEST...]: the conformance runner for MODE on a tmpfs
+# of its own (/tmp/conf-TAG, so runs in parallel do not share free-space
+# figures); results in /tmp/conf-TAG.res, messages in /tmp/conf-TAG.err,
+# exit status in /tmp/conf-TAG.rc.
+conf_run() {
+	tag=$1
+	mode=$2
+	shift 2
+	d=/tmp/conf-$tag
+	mkdir -p "$d"
+	mount -t tmpfs -o size=900m "conf-$tag" "$d"
+	CONF_TIMEOUT=120 sh /tests/run_conformance.sh /bin/passthrough_bpf \
+		/opt/conformance/conformance "$mode" "$d" "$@" \
+		>"$d.res" 2>"$d.err"
+	echo $? >"$d.rc"
+	umount "$d" || umount -l "$d"
+	rmdir "$d"
+}
+
+# conf_show TAG TITLE: print a runner's results and messages.
+conf_show() {
+	echo "---- conformance, $2 (runner exit $(cat "/tmp/conf-$1.rc"))"
+	cat "/tmp/conf-$1.res"
+	if [ -s "/tmp/conf-$1.err" ]; then
+		echo "---- runner messages, $2"
+		head -n 40 "/tmp/conf-$1.err"
+	fi
+}

@@ -28,19 +28,6 @@ why() {
 	grep "^FAIL $2 " "$1" | head -n 1 | sed 's/^[^:]*: //'
 }
 
-run_suite() {
-	CONF_TIMEOUT=120 sh /tests/run_conformance.sh /bin/passthrough_bpf \
-		/opt/conformance/conformance "$1" "$w" >"$w/res.$1" 2>"$w/err.$1"
-	rc=$?
-	echo "---- conformance, mode $1 (runner exit $rc)"
-	cat "$w/res.$1"
-	if [ -s "$w/err.$1" ]; then
-		echo "---- runner messages, mode $1"
-		head -n 40 "$w/err.$1"
-	fi
-	return $rc
-}
-
 if [ ! -x /opt/conformance/conformance ] || [ ! -x /bin/passthrough_bpf ] ||
 	[ ! -f /tests/run_conformance.sh ]; then
 	fail conformance "the conformance programs or passthrough_bpf were not built"
@@ -48,8 +35,15 @@ if [ ! -x /opt/conformance/conformance ] || [ ! -x /bin/passthrough_bpf ] ||
 	exit 0
 fi
 
-run_suite userspace
-run_suite fuse-bpf
+# Both modes at once, one per virtual CPU.
+conf_run userspace userspace &
+conf_run fuse-bpf fuse-bpf &
+wait
+conf_show userspace "mode userspace"
+conf_show fuse-bpf "mode fuse-bpf"
+mv /tmp/conf-userspace.res "$w/res.userspace"
+mv /tmp/conf-fuse-bpf.res "$w/res.fuse-bpf"
+rm -f /tmp/conf-*.err /tmp/conf-*.rc
 grep '^[A-Z]* [^ ]* userspace' "$w/res.userspace" |
 	while read -r v t _; do
 		[ "$v" = FAIL ] && [ "$(verdict "$w/res.userspace" "$t")" = GAP ] && v=GAP

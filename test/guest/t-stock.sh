@@ -68,25 +68,29 @@ if [ ! -x /opt/conformance/conformance ] || [ ! -f /tests/run_conformance.sh ]; 
 	guest_script_end
 	exit 0
 fi
-CONF_TIMEOUT=120 sh /tests/run_conformance.sh /bin/passthrough_bpf \
-	/opt/conformance/conformance userspace "$w" >"$w/res" 2>"$w/err"
-rc=$?
-echo "---- conformance, mode userspace, stock module (runner exit $rc)"
-cat "$w/res"
-head -n 40 "$w/err"
+# The suite in two halves at once, one per virtual CPU.
+/opt/conformance/conformance --list >"$w/list"
+conf_run half1 userspace $(awk 'NR % 2 == 1' "$w/list") &
+conf_run half2 userspace $(awk 'NR % 2 == 0' "$w/list") &
+wait
+conf_show half1 "mode userspace, stock module, first half"
+conf_show half2 "mode userspace, stock module, second half"
+rc=$(($(cat /tmp/conf-half1.rc) + $(cat /tmp/conf-half2.rc)))
+cat /tmp/conf-half1.res /tmp/conf-half2.res >"$w/res"
+rm -f /tmp/conf-half*
 grep '^[A-Z]* [^ ]* userspace' "$w/res" | while read -r v t rest; do
 	case $rest in
 	*"known gap"*) [ "$v" = FAIL ] && v=GAP ;;
 	esac
 	echo "$t $v"
-done | sort >"$w/stock.txt"
+done | sort -u >"$w/stock.txt"
 if [ $rc -eq 0 ]; then
-	pass stock-conformance "$(tail -n 1 "$w/res")"
+	pass stock-conformance "$(grep -c '^PASS' "$w/res") PASS lines, no failure"
 else
-	fail stock-conformance "$(tail -n 1 "$w/res")"
+	fail stock-conformance "$(grep -c '^FAIL' "$w/res") FAIL lines"
 fi
 if [ -f /results/t-conformance.sh ]; then
-	sed -n 's/^@@ CONF //p' /results/t-conformance.sh | sort >"$w/patched.txt"
+	sed -n 's/^@@ CONF //p' /results/t-conformance.sh | sort -u >"$w/patched.txt"
 	if cmp -s "$w/stock.txt" "$w/patched.txt"; then
 		pass stock-conformance-identical "$(wc -l <"$w/stock.txt") results identical to the patched module's userspace run"
 	else
