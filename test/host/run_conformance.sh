@@ -39,8 +39,8 @@ fm_kernel_has_passthrough()
 }
 
 # fm_start BINARY MODE SOURCE MOUNTPOINT STATS LOG [OPTIONS...]
-# Returns 0 once mounted and the daemon reported MODE, 1 otherwise (the
-# daemon is stopped and its log printed).
+# Returns 0 once mounted and the daemon reported MODE (any mode for auto),
+# 1 otherwise (the daemon is stopped and its log printed).
 fm_start()
 {
 	_bin=$1 _mode=$2 _src=$3 _mnt=$4 _stats=$5 _log=$6
@@ -71,6 +71,7 @@ fm_start()
 		fm_stop
 		return 1
 	fi
+	[ "$_mode" = auto ] && _mode='[a-z-]*'
 	if ! grep -q "passthrough_bpf: mode $_mode\$" "$_log"; then
 		echo "passthrough_bpf did not report mode $_mode:" >&2
 		sed 's/^/  | /' "$_log" >&2
@@ -217,6 +218,10 @@ else
 		exit 1
 	fi
 	root=$mnt
+	if [ "$mode" = auto ]; then
+		mode=$(sed -n 's/^passthrough_bpf: mode //p' "$work/daemon.log" |
+			head -n 1)
+	fi
 fi
 
 [ $# -gt 0 ] || set -- $("$conf" --list)
