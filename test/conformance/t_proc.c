@@ -133,10 +133,24 @@ int t_unlink_open_file(void)
 
 static char *trunc_map;
 
+static void on_sigbus(int sig)
+{
+	static const char msg[] = "SIGBUS\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(0);
+}
+
+/* Touch the page past EOF; own SIGBUS handler, so sanitizers stay out. */
 static void touch_second_page(void)
 {
-	volatile char c = trunc_map[4096 + 10];
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile char c;
 
+	sigaction(SIGBUS, &sa, NULL);
+	c = trunc_map[4096 + 10];
 	(void)c;
 	out("second page readable");
 }

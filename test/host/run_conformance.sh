@@ -227,7 +227,7 @@ fi
 [ $# -gt 0 ] || set -- $("$conf" --list)
 
 passed=0 failed=0 skipped=0 gaps=0 failed_tests=
-oa=$work/out.a ob=$work/out.b
+oa=$work/out.a ob=$work/out.b ea=$work/err.a eb=$work/err.b
 
 first_diff()
 {
@@ -257,19 +257,21 @@ verdict()
 	esac
 }
 
+# The transcript is stdout only; stderr (setup errors, sanitizer reports)
+# goes to the reason of a failure.
 for t in "$@"; do
 	CONFORMANCE_LOWER=$src timeout "$tmo" "$conf" "$root" "$t" \
-		>"$oa" 2>&1
+		>"$oa" 2>"$ea"
 	ra=$?
 	CONFORMANCE_LOWER=$ref timeout "$tmo" "$conf" "$ref" "$t" \
-		>"$ob" 2>&1
+		>"$ob" 2>"$eb"
 	rb=$?
 	if [ $ra -eq 77 ] && [ $rb -eq 77 ]; then
 		verdict "$t" SKIP "$(tail -n 1 "$ob")"
 	elif [ $rb -ne 0 ]; then
-		verdict "$t" FAIL "reference run exited $rb: $(tail -n 1 "$ob")"
+		verdict "$t" FAIL "reference run exited $rb: $(tail -n 1 "$ob") $(tail -n 1 "$eb")"
 	elif [ $ra -ne $rb ]; then
-		verdict "$t" FAIL "exit $ra (reference $rb); $(first_diff "$oa" "$ob")"
+		verdict "$t" FAIL "exit $ra (reference $rb); $(first_diff "$oa" "$ob") $(tail -n 1 "$ea")"
 	elif ! cmp -s "$oa" "$ob"; then
 		verdict "$t" FAIL "transcript differs: $(first_diff "$oa" "$ob")"
 	elif ! "$conf" --dump "$src/$t" >"$oa" 2>&1 ||
