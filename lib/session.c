@@ -66,15 +66,14 @@ void fbpf_registry_remove(struct fuse_bpf_session *bs)
 /*
  * The session of a hook call.  The fd identifies it; a cloned fd (libfuse's
  * clone_fd option) does not, so the daemon's userdata is the fallback.
+ * Only the registry is consulted: a thread's fbpf_cur may still name a
+ * session that was destroyed since.
  */
 static struct fuse_bpf_session *session_of_fd(int fd, void *userdata)
 {
-	struct fuse_bpf_session *bs = fbpf_cur.bs;
-	struct fuse_bpf_session *by_data = NULL;
+	struct fuse_bpf_session *bs, *by_data = NULL;
 	int i;
 
-	if (bs && bs->fd == fd)
-		return bs;
 	for (i = 0; i < FBPF_REGISTRY_SLOTS; i++) {
 		bs = atomic_load(&registry[i]);
 		if (!bs)

@@ -265,6 +265,7 @@ int main(int argc, char *argv[])
 		return 1;
 	t.bs = fuse_bpf_session_new(&args, &ops, sizeof(ops), NULL, cfg);
 	fuse_bpf_config_destroy(cfg);
+	fuse_opt_free_args(&args);
 	if (!t.bs)
 		return 1;
 	err = fuse_bpf_session_mount(t.bs, mnt);

@@ -47,6 +47,7 @@ int main(int argc, char *argv[])
 	close(fd);
 	bs = fuse_bpf_session_new(&args, &ops, sizeof(ops), NULL, cfg);
 	fuse_bpf_config_destroy(cfg);
+	fuse_opt_free_args(&args);
 	if (!bs)
 		return 1;
 	err = fuse_bpf_session_mount(bs, argv[2]);
