@@ -36,6 +36,9 @@
  * \include fallback_bpf.c
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #define FUSE_USE_VERSION 312
 #include <fuse_bpf.h>
 

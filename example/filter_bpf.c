@@ -35,6 +35,9 @@
  * \include filter_bpf.c
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #define FUSE_USE_VERSION 312
 #include <fuse_bpf.h>
 

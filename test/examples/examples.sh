@@ -124,6 +124,16 @@ same_file() {		# PATH under both trees
 	timeout $T cmp "$src/$1" "$mnt/$1" || fail "$mode: $1 differs"
 }
 
+# put TEXT FILE [append]: write a line to a file on the mount, bounded
+# in time like every other operation on it.
+put() {
+	if [ "${3:-}" = append ]; then
+		timeout $T sh -c 'echo "$0" >>"$1"' "$1" "$2"
+	else
+		timeout $T sh -c 'echo "$0" >"$1"' "$1" "$2"
+	fi
+}
+
 listing() {		# DIR: sorted names, one line
 	timeout $T ls -A "$1" | tr '\n' ' '
 }
@@ -168,7 +178,7 @@ test_filter() {
 		[ "$l" = a/file1.txt ] || fail "$mode: link reads '$l'"
 		l=$(timeout $T cat "$mnt/link")
 		[ "$l" = hello ] || fail "$mode: cat link gives '$l'"
-		printf 'more\n' >>"$mnt/a/file1.txt" || fail "$mode: append"
+		put 'more' "$mnt/a/file1.txt" append || fail "$mode: append"
 		l=$(tr '\n' ' ' <"$src/a/file1.txt")
 		[ "$l" = "hello more " ] || fail "$mode: source has '$l'"
 		stop
@@ -219,22 +229,24 @@ test_fallback() {
 		[ "$l" = same ] || fail "$mode: slowdir/link"
 		l=$(listing "$mnt/slowdir")
 		[ "$l" = "link s.dat " ] || fail "$mode: slowdir lists '$l'"
-		echo new >"$mnt/slowdir/new.txt" || fail "$mode: create"
-		mkdir "$mnt/slowdir/d2" || fail "$mode: mkdir"
-		mv "$mnt/slowdir/new.txt" "$mnt/slowdir/d2/n.txt" ||
+		put new "$mnt/slowdir/new.txt" || fail "$mode: create"
+		timeout $T mkdir "$mnt/slowdir/d2" || fail "$mode: mkdir"
+		timeout $T mv "$mnt/slowdir/new.txt" "$mnt/slowdir/d2/n.txt" ||
 			fail "$mode: rename"
 		l=$(cat "$src/slowdir/d2/n.txt" 2>&1)
 		[ "$l" = new ] || fail "$mode: renamed file has '$l'"
-		truncate -s 2 "$mnt/slowdir/d2/n.txt" || fail "$mode: truncate"
-		l=$(cat "$mnt/slowdir/d2/n.txt")
+		timeout $T truncate -s 2 "$mnt/slowdir/d2/n.txt" ||
+			fail "$mode: truncate"
+		l=$(timeout $T cat "$mnt/slowdir/d2/n.txt")
 		[ "$l" = ne ] || fail "$mode: truncated file has '$l'"
-		rm "$mnt/slowdir/d2/n.txt" && rmdir "$mnt/slowdir/d2" ||
+		timeout $T rm "$mnt/slowdir/d2/n.txt" &&
+			timeout $T rmdir "$mnt/slowdir/d2" ||
 			fail "$mode: unlink/rmdir"
 		[ -e "$src/slowdir/d2" ] && fail "$mode: d2 still in source"
-		echo root >"$mnt/rootnew" || fail "$mode: create in root"
+		put root "$mnt/rootnew" || fail "$mode: create in root"
 		l=$(cat "$src/rootnew" 2>&1)
 		[ "$l" = root ] || fail "$mode: rootnew has '$l'"
-		rm "$mnt/rootnew" || fail "$mode: unlink in root"
+		timeout $T rm "$mnt/rootnew" || fail "$mode: unlink in root"
 		stop
 		cat "$tmp/stats"
 		echo
