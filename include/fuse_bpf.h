@@ -239,6 +239,17 @@ struct fuse_bpf_session;
  * the daemon's unchanged operation table and @p userdata is what
  * fuse_req_userdata() returns in its handlers.
  *
+ * Mount-type options in @p args (`-o fsname=,subtype=,ro,rw,[no]suid,
+ * [no]dev,[no]exec,sync,dirsync,[no]atime,relatime,blksize=,max_read=`)
+ * are taken out before libfuse parses the rest and are applied by
+ * fuse_bpf_session_mount(); `allow_other` and `default_permissions` are
+ * always in force; `allow_root` and `auto_unmount` are refused.  As with
+ * fuse_session_new(), @p args stays the caller's to free.
+ *
+ * Requests are read and replies written through
+ * fuse_session_custom_io(); libfuse's `clone_fd` loop option is not
+ * supported.
+ *
  * @param args libfuse command-line arguments (e.g. "-o debug")
  * @param op the daemon's operations
  * @param op_size sizeof(*op)
@@ -290,7 +301,12 @@ enum fuse_bpf_mode fuse_bpf_session_mode(const struct fuse_bpf_session *bs);
  */
 int fuse_bpf_session_error(const struct fuse_bpf_session *bs);
 
-/** Unmount (if mounted).  @param bs session */
+/**
+ * Unmount (if mounted and the connection is still alive).  Use this
+ * instead of fuse_session_unmount(), which does not know the mount.
+ *
+ * @param bs session
+ */
 void fuse_bpf_session_unmount(struct fuse_bpf_session *bs);
 
 /** Destroy the session and everything it owns.  @param bs may be NULL */
@@ -318,6 +334,20 @@ struct fuse_bpf_block {
  * bad fd, an fd whose type does not match `e->attr.st_mode`, a kernel that
  * rejects the blocks) nothing was sent: the request is still pending and
  * the caller must still reply, for example with fuse_reply_err().
+ *
+ * Errors: -EINVAL for more than #FUSE_BPF_MAX_ENTRIES blocks, more than
+ * one BACKING/REMOVE_BACKING block, an unknown type, the reserved BPF
+ * types, a nonzero `reserved` field, a node id with bit 63 set (the
+ * library's range) or a request that is not a LOOKUP of a libfuse-bpf
+ * session; -EBADF for a backing fd that is not open; -ENOTDIR / -EISDIR
+ * when a directory entry gets a non-directory backing or the reverse;
+ * -EINVAL for another file type mismatch; in fuse-bpf mode, the error
+ * of the kernel's FUSE_DEV_IOC_BPF_RESPONSE.
+ *
+ * In the userspace and passthrough modes a BACKING block makes the
+ * library serve the node from a duplicate of the fd, and the entry sent
+ * carries the backing file's attributes (with the daemon's node id,
+ * generation and timeouts).
  *
  * @param req a LOOKUP request
  * @param e the entry, as for fuse_reply_entry()
