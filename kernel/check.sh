@@ -9,7 +9,9 @@
 # including it are applied to a fresh copy of CACHE's fs/fuse (through
 # build.sh), fuse.ko is built with W=1 and must build without a single
 # warning, and checkpatch.pl --strict of the same linux-source package must
-# report nothing for the patch.  One line is printed per patch, then a
+# report nothing for the patch.  The one check left out is
+# FILE_PATH_CHANGES (a new file should be listed in MAINTAINERS), as the
+# series applies to fs/fuse alone, which has no MAINTAINERS file.  One line is printed per patch, then a
 # summary; the exit status is non-zero if anything failed.
 set -eu
 
@@ -36,6 +38,7 @@ for p in $patches; do
 	fi
 	style=ok
 	if ! perl "$checkpatch" --no-tree --strict --quiet \
+		--ignore FILE_PATH_CHANGES \
 		"$here/patches/$p" >"$work/style.txt" 2>&1; then
 		style=FAIL
 		sed 's/^/    /' "$work/style.txt"
