@@ -289,8 +289,7 @@ static void fb_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 	proc_path(path, fd);
 	if (valid & FUSE_SET_ATTR_MODE)
-		ret = fi ? fchmod(fi->fh, attr->st_mode) :
-			   chmod(path, attr->st_mode);
+		ret = chmod(path, attr->st_mode);
 	if (!ret && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
 		ret = fchownat(fd, "",
 			       valid & FUSE_SET_ATTR_UID ? attr->st_uid :
@@ -312,8 +311,7 @@ static void fb_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	if (!ret && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
 			      FUSE_SET_ATTR_ATIME_NOW |
 			      FUSE_SET_ATTR_MTIME_NOW)))
-		ret = fi ? futimens(fi->fh, tv) :
-			   utimensat(AT_FDCWD, path, tv, 0);
+		ret = utimensat(AT_FDCWD, path, tv, 0);
 	if (ret < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -418,13 +416,18 @@ static void fb_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct node *n;
 	int fd, err;
 
+	/* Only a file made here changes owner, not one that raced in. */
 	fd = openat(fd_of(req, parent), name,
-		    (fi->flags | O_CREAT) & ~O_NOFOLLOW, mode);
+		    (fi->flags | O_CREAT | O_EXCL) & ~O_NOFOLLOW, mode);
+	if (fd >= 0)
+		give_to_caller(req, fd, "");
+	else if (errno == EEXIST && !(fi->flags & O_EXCL))
+		fd = openat(fd_of(req, parent), name,
+			    fi->flags & ~(O_CREAT | O_NOFOLLOW));
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
 		return;
 	}
-	give_to_caller(req, fd, "");
 	err = make_entry(req, parent, name, &e, &n);
 	if (err) {
 		close(fd);

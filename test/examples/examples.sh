@@ -247,6 +247,17 @@ test_fallback() {
 		l=$(cat "$src/rootnew" 2>&1)
 		[ "$l" = root ] || fail "$mode: rootnew has '$l'"
 		timeout $T rm "$mnt/rootnew" || fail "$mode: unlink in root"
+		if command -v setpriv >/dev/null; then
+			chmod 755 "$tmp"
+			chmod 1777 "$src/slowdir"
+			timeout $T setpriv --reuid=65534 --regid=65534 \
+				--clear-groups sh -c 'echo x >"$0"' \
+				"$mnt/slowdir/mine" || fail "$mode: create as nobody"
+			l=$(stat -c %u:%g "$src/slowdir/mine" 2>&1)
+			[ "$l" = 65534:65534 ] ||
+				fail "$mode: file made by nobody belongs to $l"
+			rm -f "$src/slowdir/mine"
+		fi
 		stop
 		cat "$tmp/stats"
 		echo
