@@ -429,7 +429,9 @@ header() {
 	cat <<'EOF'
 # Benchmarks
 
-Written by `bench/run.sh` (`ninja -C BUILD bench` runs it on the host).
+Written by `bench/run.sh`: `ninja -C BUILD bench` runs it on the host and
+writes this file, `sh bench/guest.sh BUILD` runs it in the QEMU guest and
+appends the guest's section.
 Ratios in parentheses are to the native lower directory measured in the
 same run on the same machine; only the ratios are meaningful, and they are
 noisy on a shared 2-core VM.  The second table counts the requests that
