@@ -44,7 +44,13 @@ pass daemon-kill-mount "mode $(pt_mode "$w/log")"
 	exit 0
 ) &
 reader=$!
-if wait_for_line "$w/reader.started" started 20; then
+i=0
+while [ ! -e "$w/reader.started" ] && kill -0 "$reader" 2>/dev/null &&
+	[ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -e "$w/reader.started" ]; then
 	pass daemon-kill-reader-open "a backed file is open and being read"
 else
 	fail daemon-kill-reader-open "the reader could not open the file"
