@@ -76,6 +76,16 @@ static void log_func(enum fuse_log_level level, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
+static int logged_count(void)
+{
+	int n;
+
+	pthread_mutex_lock(&t.lock);
+	n = t.logged;
+	pthread_mutex_unlock(&t.lock);
+	return n;
+}
+
 static void fill_attr(struct fuse_entry_param *e, fuse_ino_t ino, mode_t mode)
 {
 	memset(e, 0, sizeof(*e));
@@ -330,6 +340,17 @@ int main(int argc, char *argv[])
 			       "read through the backed node");
 		if (fd >= 0)
 			close(fd);
+	}
+
+	if (!(fuse_bpf_probe_kernel() & FUSE_BPF_CAP_KERNEL)) {
+		char nd[1100];
+		int before_log = logged_count();
+
+		snprintf(nd, sizeof(nd), "%s/nd", argv[1]);
+		fails += check(mkdir(nd, 0755) == 0 &&
+			       fuse_bpf_mount_no_daemon(dir, nd, NULL) ==
+			       -EOPNOTSUPP && logged_count() > before_log,
+			       "no_daemon mount refused without fuse-bpf");
 	}
 
 	fuse_bpf_session_unmount(t.bs);
