@@ -46,7 +46,10 @@ src=$FBPF_TMP/src
 mnt=$FBPF_TMP/mnt
 mkdir "$src" "$mnt" || fail "setup"
 echo "from the source" > "$src/hello"
-LD_LIBRARY_PATH=$libdir "$work/daemon" "$src" "$mnt" 2>"$FBPF_TMP/log" &
+# A sanitizer build of the library needs its runtime loaded first.
+asan=$(ldd "$libdir/libfuse-bpf.so.0" | awk '/libasan/ { print $3 }')
+LD_PRELOAD=$asan LD_LIBRARY_PATH=$libdir "$work/daemon" "$src" "$mnt" \
+	2>"$FBPF_TMP/log" &
 pid=$!
 FBPF_PIDS="$FBPF_PIDS $pid"
 wait_mounted "$mnt" || fail "daemon did not mount: $(cat "$FBPF_TMP/log")"
