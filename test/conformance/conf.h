@@ -47,8 +47,6 @@ void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long say_rc(const char *label, long rc);
 /* As say_rc() for calls returning a descriptor: "label: fd" or errno. */
 int say_fd(const char *label, int fd);
-/* As say_rc() for calls returning a pointer, NULL on error. */
-void *say_ptr(const char *label, void *p);
 
 #define DO(expr) say_rc(#expr, (long)(expr))
 #define FD(expr) say_fd(#expr, (expr))

@@ -67,18 +67,6 @@ int say_fd(const char *label, int fd)
 	return fd;
 }
 
-void *say_ptr(const char *label, void *p)
-{
-	int e = errno;
-
-	if (!p)
-		out("%s: %s", label, errname(e));
-	else
-		out("%s: ok", label);
-	errno = e;
-	return p;
-}
-
 void check(int ok, const char *what)
 {
 	if (ok)
