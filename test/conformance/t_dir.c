@@ -451,3 +451,90 @@ int t_deep_tree_lookup(void)
 	DO(chdir("../../../.."));
 	return 0;
 }
+
+/* telldir()/seekdir() resume a listing where it was. */
+int t_readdir_seekdir_resume(void)
+{
+	char name[32];
+	char *after[200];
+	size_t n_after = 0, i, same = 0;
+	struct dirent *de;
+	long pos = -1;
+	int k, seen = 0;
+	DIR *d;
+
+	DO(mkdir("d", 0755));
+	for (k = 0; k < 150; k++) {
+		snprintf(name, sizeof(name), "d/n%03d", k);
+		if (mknod(name, S_IFREG | 0644, 0) < 0) {
+			out("mknod %s: %s", name, errname(errno));
+			return 0;
+		}
+	}
+	d = opendir("d");
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (++seen == 60)
+			pos = telldir(d);
+		else if (seen > 60 && n_after < ARRAY_SIZE(after))
+			after[n_after++] = strdup(de->d_name);
+	}
+	out("entries: %d", seen);
+	if (pos >= 0) {
+		seekdir(d, pos);
+		for (i = 0; (de = readdir(d)); i++)
+			if (i < n_after && after[i] &&
+			    !strcmp(after[i], de->d_name))
+				same++;
+		out("after seekdir: %zu entries, %s", i,
+		    i == n_after && same == n_after ? "same order" :
+						      "different");
+	}
+	rewinddir(d);
+	for (k = 0; readdir(d); k++)
+		;
+	out("after rewinddir: %d", k);
+	closedir(d);
+	for (i = 0; i < n_after; i++)
+		free(after[i]);
+	return 0;
+}
+
+int t_symlink_loop(void)
+{
+	struct stat st;
+
+	DO(symlink("b", "a"));
+	DO(symlink("a", "b"));
+	DO(symlink("self", "self"));
+	DO(stat("a", &st));
+	DO(stat("self", &st));
+	FD(open("a", O_RDONLY));
+	FD(open("a", O_CREAT | O_WRONLY, 0644));
+	DO(lstat("a", &st));
+	show("self");
+	return 0;
+}
+
+int t_name_max_length(void)
+{
+	char name[300];
+	int fd;
+
+	memset(name, 'n', sizeof(name));
+	name[255] = '\0';
+	fd = FD(open(name, O_CREAT | O_WRONLY, 0644));
+	if (fd >= 0)
+		close(fd);
+	show(name);
+	DO(mkdir(name, 0755));
+	name[255] = 'n';
+	name[256] = '\0';
+	FD(open(name, O_CREAT | O_WRONLY, 0644));
+	DO(mkdir(name, 0755));
+	DO(symlink("x", name));
+	show(name);
+	show_dir(".");
+	return 0;
+}
