@@ -26,7 +26,7 @@ cleanup()
 	fm_rm_work "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+trap 'exit 130' INT TERM HUP PIPE
 
 case $mode in
 passthrough)

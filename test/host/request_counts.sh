@@ -29,7 +29,7 @@ cleanup()
 	fm_rm_work "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+trap 'exit 130' INT TERM HUP PIPE
 
 for p in "$pt" "$conf"; do
 	if [ ! -x "$p" ]; then

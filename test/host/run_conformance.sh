@@ -12,7 +12,8 @@
 # known gaps failed, 77 when the mode is unavailable, 1 otherwise.
 # POSIX sh (busybox ash compatible); used by the host and guest suites.
 # CONF_TIMEOUT (seconds per test run, default 300) and CONF_KEEP=1 (keep
-# the work directory) tune it.
+# the work directory) tune it; CONF_SELFTEST=1 makes the reference tree
+# differ on purpose (runner_selftest.sh).
 #
 # The helpers below (fm_*) are shared with the other host scripts, which
 # source this file with RUN_CONFORMANCE_LIB=1 to get only them; they start
@@ -171,7 +172,7 @@ cleanup()
 	fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+trap 'exit 130' INT TERM HUP PIPE
 
 case $mode in
 plain) ;;
@@ -207,6 +208,13 @@ if ! "$conf" --seed "$src" >/dev/null || ! "$conf" --seed "$ref" >/dev/null
 then
 	echo "FAIL conformance $mode: cannot create the seed trees"
 	exit 1
+fi
+
+# Self-test of the comparison (runner_selftest.sh): the reference tree
+# starts different, so the tests that look at it must fail.
+if [ "${CONF_SELFTEST:-0}" = 1 ]; then
+	chmod 0600 "$ref/seed/hello.txt"
+	printf x >>"$ref/seed/sub/deeper/odd.bin"
 fi
 
 if [ "$mode" = plain ]; then
