@@ -154,18 +154,46 @@ static void w_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	ROUTE(bs, srv, lookup, fuse_reply_err(req, ENOSYS), req, parent, name);
 }
 
+/*
+ * Without a daemon forget_multi, libfuse hands each item of a BATCH_FORGET
+ * to the forget operation, in the thread that read the batch.  The batch
+ * counts as the library's unless one of its items reaches the daemon.
+ */
+static _Thread_local struct {
+	struct fuse_bpf_session *bs;
+	uint64_t unique;
+	bool daemon;
+} batch;
+
+static void count_batch_item(struct fuse_bpf_session *bs, bool to_daemon)
+{
+	if (batch.bs != bs || batch.unique != fbpf_cur.unique) {
+		batch.bs = bs;
+		batch.unique = fbpf_cur.unique;
+		batch.daemon = false;
+		fbpf_count_library(bs);
+	}
+	if (to_daemon && !batch.daemon) {
+		batch.daemon = true;
+		fbpf_uncount_library(bs);
+	}
+}
+
 static void w_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	struct fuse_bpf_session *bs = fbpf_session_of(req);
+	bool mine;
 
 	if (!bs) {
 		fuse_reply_none(req);
 		return;
 	}
-	if (lower_mode(bs) && !fbpf_nodes_forget(bs, ino, nlookup)) {
-		/* Items of a BATCH_FORGET are counted with the batch. */
-		if (fbpf_cur.opcode == FUSE_FORGET)
-			fbpf_count_library(bs);
+	mine = lower_mode(bs) && !fbpf_nodes_forget(bs, ino, nlookup);
+	if (fbpf_cur.opcode == FUSE_BATCH_FORGET)
+		count_batch_item(bs, !mine);
+	else if (mine)
+		fbpf_count_library(bs);
+	if (mine) {
 		fuse_reply_none(req);
 		return;
 	}

@@ -200,6 +200,9 @@ static inline struct fbpf_core *fbpf_core_of(struct fuse_bpf_session *bs)
 	return (struct fbpf_core *)bs->priv;
 }
 
+/* Undo one fbpf_count_library() of the current thread's request. */
+void fbpf_uncount_library(struct fuse_bpf_session *bs);
+
 /* dispatch.c: the wrapped operations libfuse calls for @bs. */
 void fbpf_dispatch_build(const struct fuse_bpf_session *bs,
 			 struct fuse_lowlevel_ops *out);

@@ -286,6 +286,15 @@ void fbpf_count_library(struct fuse_bpf_session *bs)
 					  memory_order_relaxed);
 }
 
+void fbpf_uncount_library(struct fuse_bpf_session *bs)
+{
+	uint32_t op = fbpf_cur.opcode;
+
+	if (bs && op < FBPF_OPCODE_MAX)
+		atomic_fetch_sub_explicit(&bs->library[op], 1,
+					  memory_order_relaxed);
+}
+
 static const char *const opcode_names[FBPF_OPCODE_MAX] = {
 	[FUSE_LOOKUP] = "LOOKUP",
 	[FUSE_FORGET] = "FORGET",
