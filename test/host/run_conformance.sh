@@ -326,6 +326,23 @@ if [ "$mode" != plain ]; then
 	else
 		verdict daemon_exit FAIL "passthrough_bpf exit status $st; log: $(tail -n 3 "$work/daemon.log" | tr '\n' ' ')"
 	fi
+	# Everything below the backed root is looked up without the daemon.
+	if [ ! -s "$work/stats.json" ]; then
+		verdict daemon_lookup FAIL "no --stats output"
+	else
+		n=$(fm_stat_count "$work/stats.json" LOOKUP daemon)
+		if [ "$n" -eq 0 ]; then
+			verdict daemon_lookup PASS
+		else
+			verdict daemon_lookup FAIL "$n LOOKUP requests reached the daemon"
+		fi
+		line=
+		for op in $(fm_stat_opcodes "$work/stats.json"); do
+			n=$(fm_stat_count "$work/stats.json" "$op" daemon)
+			[ "$n" -gt 0 ] && line="$line $op=$n"
+		done
+		echo "requests that reached the daemon:${line:- none}"
+	fi
 fi
 
 [ $gaps -gt 0 ] && echo "($gaps of the failures are known gaps)"
