@@ -18,6 +18,10 @@ ln -sf /proc/mounts /etc/mtab
 ln -sf /proc/self/fd /dev/fd
 # Keep the console for the markers; kernel messages are read from dmesg.
 echo 1 >/proc/sys/kernel/printk
+# The kernel starts init with at most 4096 open files; give the tests the
+# hard limit a Debian 12 system gives its sessions and services.
+ulimit -H -n 524288
+ulimit -S -n 1024
 
 set -a
 . /etc/guest.conf
