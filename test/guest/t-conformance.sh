@@ -50,8 +50,11 @@ grep '^[A-Z]* [^ ]* userspace' "$w/res.userspace" |
 		echo "@@ CONF $t $v"
 	done
 
-tests=$( (/opt/conformance/conformance --list; echo whole_tree; echo daemon_exit) |
-	sort -u)
+# Every test of the program, and the runner's own verdicts (whole_tree,
+# daemon_exit, ...) as either run printed them.
+tests=$( (/opt/conformance/conformance --list
+	cat "$w/res.userspace" "$w/res.fuse-bpf" |
+		grep -E '^(PASS|FAIL|SKIP) ' | awk '{ print $2 }') | sort -u)
 xfail=$(sed 's/#.*//' /tests/xfail-fuse-bpf.txt | awk 'NF { print $1 }')
 for t in $tests; do
 	u=$(verdict "$w/res.userspace" "$t")
