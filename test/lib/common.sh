@@ -7,22 +7,72 @@
 FBPF_TMP=$(mktemp -d /tmp/fbpf-lib.XXXXXX) || exit 1
 FBPF_PIDS=""
 
+# fbpf_kill SIGNAL PID: signal PID only while it is still a child of this
+# test (a reaped pid may belong to someone else by now).
+fbpf_kill() {
+	ppid=$(awk '/^PPid:/ { print $2 }' "/proc/$2/status" 2>/dev/null)
+	[ "$ppid" = "$$" ] && kill "-$1" "$2" 2>/dev/null
+	return 0
+}
+
+# fbpf_track PID: a process the cleanup (and the watchdog) kills.
+fbpf_track() {
+	FBPF_PIDS="$FBPF_PIDS $1"
+	echo "$1" >> "$FBPF_TMP/.pids"
+}
+
 fbpf_mounts_below() {
 	awk -v d="$FBPF_TMP/" 'index($2, d) == 1 { print $2 }' /proc/mounts |
 		sort -r
 }
 
+# Abort the FUSE connections of the mounts below the directory, so that
+# nothing stays blocked on a daemon that hangs.
+fbpf_abort_mounts() {
+	awk -v d="$FBPF_TMP/" 'index($5, d) == 1 { split($3, dev, ":"); print dev[2] }' \
+		/proc/self/mountinfo |
+	while read -r minor; do
+		if [ -w "/sys/fs/fuse/connections/$minor/abort" ]; then
+			echo 1 > "/sys/fs/fuse/connections/$minor/abort"
+		fi
+	done
+}
+
 fbpf_cleanup() {
 	for p in $FBPF_PIDS; do
-		kill -9 "$p" 2>/dev/null
+		fbpf_kill TERM "$p"
+	done
+	for p in $FBPF_PIDS; do
+		fbpf_kill KILL "$p"
 	done
 	for m in $(fbpf_mounts_below); do
-		umount "$m" 2>/dev/null || umount -l "$m"
+		timeout 10 umount "$m" 2>/dev/null || umount -l "$m"
 	done
 	rm -rf "$FBPF_TMP"
 }
 trap fbpf_cleanup EXIT
 trap 'exit 1' INT TERM HUP
+
+# fbpf_watchdog SECONDS: after that long, kill the tracked daemons and
+# abort the test's FUSE connections (unblocking anything stuck on them),
+# then stop the test.
+fbpf_watchdog() {
+	(
+		trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+		sleep "$1" &
+		sp=$!
+		wait "$sp"
+		echo "watchdog: $1 s elapsed, stopping the test's daemons" >&2
+		if [ -f "$FBPF_TMP/.pids" ]; then
+			for p in $(cat "$FBPF_TMP/.pids"); do
+				fbpf_kill KILL "$p"
+			done
+		fi
+		fbpf_abort_mounts
+		kill -TERM $$
+	) &
+	FBPF_PIDS="$FBPF_PIDS $!"
+}
 
 skip() {
 	echo "SKIP: $*"

@@ -11,6 +11,7 @@ set -u
 PT=$1
 . "$(dirname "$0")/common.sh"
 need_root
+fbpf_watchdog 100
 
 src=$FBPF_TMP/src
 mnt=$FBPF_TMP/mnt
@@ -31,7 +32,7 @@ fi
 for mode in $modes; do
 	"$PT" -f --mode="$mode" "$src" "$mnt" 2>"$FBPF_TMP/log" &
 	pid=$!
-	FBPF_PIDS="$FBPF_PIDS $pid"
+	fbpf_track "$pid"
 	wait_mounted "$mnt" || fail "$mode: no mount appeared"
 
 	(
@@ -44,7 +45,7 @@ for mode in $modes; do
 		done
 	) 2>/dev/null &
 	wl=$!
-	FBPF_PIDS="$FBPF_PIDS $wl"
+	fbpf_track "$wl"
 	sleep 1
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null
@@ -65,7 +66,7 @@ for mode in $modes; do
 
 	"$PT" -f --mode="$mode" "$src" "$mnt" 2>"$FBPF_TMP/log2" &
 	pid=$!
-	FBPF_PIDS="$FBPF_PIDS $pid"
+	fbpf_track "$pid"
 	wait_mounted "$mnt" || fail "$mode: remount did not appear"
 	timeout 10 cmp "$mnt/f7" "$src/f7" || fail "$mode: remount reads differ"
 	n=$(timeout 10 ls "$mnt" | wc -l)

@@ -10,6 +10,7 @@ set -u
 PT=$1
 . "$(dirname "$0")/common.sh"
 need_root
+fbpf_watchdog 70
 
 if [ "$(cat /sys/fs/fuse/features/fuse_bpf 2>/dev/null)" = supported ]; then
 	skip "this kernel has fuse-bpf, the forced mode would work"

@@ -12,6 +12,7 @@ PT=$1
 MODE=$2
 . "$(dirname "$0")/common.sh"
 need_root
+fbpf_watchdog 100
 if [ "$MODE" = passthrough ] && ! have_passthrough; then
 	skip "passthrough mode not offered by this kernel"
 fi
@@ -55,7 +56,7 @@ for loop in single multi; do
 		"$PT" -f --threads --mode="$MODE" --stats="$stats" "$src" "$mnt" \
 			2>"$FBPF_TMP/log" &
 		pid=$!
-		FBPF_PIDS="$FBPF_PIDS $pid"
+		fbpf_track "$pid"
 	fi
 	wait_mounted "$mnt" || fail "$loop: no mount"
 	grep -q "passthrough_bpf: mode $MODE" "$FBPF_TMP/log" ||

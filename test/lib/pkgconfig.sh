@@ -12,6 +12,7 @@ BUILD=$1
 DAEMON_SRC=$2
 . "$(dirname "$0")/common.sh"
 need_root
+fbpf_watchdog 160
 command -v pkg-config > /dev/null || skip "no pkg-config"
 command -v cc > /dev/null || skip "no C compiler"
 
@@ -51,7 +52,7 @@ asan=$(ldd "$libdir/libfuse-bpf.so.0" | awk '/libasan/ { print $3 }')
 LD_PRELOAD=$asan LD_LIBRARY_PATH=$libdir "$work/daemon" "$src" "$mnt" \
 	2>"$FBPF_TMP/log" &
 pid=$!
-FBPF_PIDS="$FBPF_PIDS $pid"
+fbpf_track "$pid"
 wait_mounted "$mnt" || fail "daemon did not mount: $(cat "$FBPF_TMP/log")"
 [ "$(timeout 10 cat "$mnt/hello")" = "from the source" ] ||
 	fail "read through the mount"
