@@ -62,7 +62,13 @@ base=/tmp
 label=
 out=
 append=
-cmdline="run.sh $*"
+cmdline=run.sh
+for a in "$@"; do
+	case $a in
+	*" "*) cmdline="$cmdline '$a'" ;;
+	*) cmdline="$cmdline $a" ;;
+	esac
+done
 
 while getopts b:t:w:s:c:f:r:d:l:o:a:h opt; do
 	case $opt in
