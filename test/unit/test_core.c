@@ -401,6 +401,145 @@ static void test_stats(void **state)
 	free(bs);
 }
 
+/* ---- reply inspection (writev hook) ------------------------------------ */
+
+static struct fuse_bpf_session *fake_session(void)
+{
+	struct fuse_bpf_session *bs = calloc(1, sizeof(*bs));
+
+	assert_non_null(bs);
+	bs->priv = calloc(1, sizeof(struct fbpf_core));
+	assert_non_null(bs->priv);
+	bs->fd = -1;
+	return bs;
+}
+
+static void free_fake_session(struct fuse_bpf_session *bs)
+{
+	fbpf_pending_drop_session(bs);
+	free(bs->priv);
+	free(bs);
+}
+
+static size_t add_direntplus(char *buf, size_t off, uint64_t nodeid,
+			     const char *name)
+{
+	struct fuse_direntplus *dp = (void *)(buf + off);
+	size_t len = strlen(name);
+
+	memset(dp, 0, FUSE_NAME_OFFSET_DIRENTPLUS + FUSE_DIRENT_ALIGN(len));
+	dp->entry_out.nodeid = nodeid;
+	dp->dirent.ino = nodeid;
+	dp->dirent.namelen = (uint32_t)len;
+	memcpy(dp->dirent.name, name, len);
+	return off + FUSE_DIRENTPLUS_SIZE(dp);
+}
+
+static void test_filter_entries(void **state)
+{
+	struct fuse_bpf_session *bs = fake_session();
+	struct fuse_out_header oh = { .unique = 10 };
+	struct fuse_entry_out eo;
+	char dirbuf[512];
+	struct iovec iov[2] = {
+		{ .iov_base = &oh, .iov_len = sizeof(oh) },
+		{ .iov_base = &eo, .iov_len = sizeof(eo) },
+	};
+	size_t len;
+
+	/* Nothing pending for this unique: the reply goes out as it is. */
+	fill_eo(&eo);
+	eo.nodeid |= FBPF_LIB_NODEID;
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), 0);
+
+	assert_int_equal(fbpf_pending_add(bs, 10, NULL, FUSE_LOOKUP,
+					  FBPF_PEND_CHECK_ENTRY, 0), 0);
+	assert_int_equal(fbpf_core_of(bs)->pending, 1);
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), -EIO);
+	assert_non_null(strstr(last_log, "LOOKUP"));
+	assert_int_equal(fbpf_core_of(bs)->pending, 0);
+
+	eo.nodeid = 5;
+	assert_int_equal(fbpf_pending_add(bs, 10, NULL, FUSE_MKDIR,
+					  FBPF_PEND_CHECK_ENTRY, 0), 0);
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), 0);
+
+	/* An error reply is never refused. */
+	oh.error = -ENOENT;
+	eo.nodeid |= FBPF_LIB_NODEID;
+	assert_int_equal(fbpf_pending_add(bs, 10, NULL, FUSE_LOOKUP,
+					  FBPF_PEND_CHECK_ENTRY, 0), 0);
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), 0);
+	oh.error = 0;
+
+	/* READDIRPLUS: every entry is checked; one header+payload iovec. */
+	len = add_direntplus(dirbuf, 0, 7, "a");
+	len = add_direntplus(dirbuf, len, 8, "longer_name");
+	iov[1].iov_base = dirbuf;
+	iov[1].iov_len = len;
+	assert_int_equal(fbpf_pending_add(bs, 10, NULL, FUSE_READDIRPLUS,
+					  FBPF_PEND_CHECK_ENTRY, 0), 0);
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), 0);
+	len = add_direntplus(dirbuf, len, 9 | FBPF_LIB_NODEID, "bad");
+	iov[1].iov_len = len;
+	assert_int_equal(fbpf_pending_add(bs, 10, NULL, FUSE_READDIRPLUS,
+					  FBPF_PEND_CHECK_ENTRY, 0), 0);
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), -EIO);
+	assert_non_null(strstr(last_log, "READDIRPLUS"));
+	assert_int_equal(fbpf_core_of(bs)->pending, 0);
+	free_fake_session(bs);
+}
+
+static void test_filter_passthrough(void **state)
+{
+	struct fuse_bpf_session *bs = fake_session();
+	struct fuse_out_header oh = { .unique = 20 };
+	struct fuse_open_out oo = {
+		.fh = 99,
+		.open_flags = FOPEN_KEEP_CACHE | FOPEN_DIRECT_IO,
+	};
+	struct {
+		struct fuse_entry_out eo;
+		struct fuse_open_out oo;
+	} cr;
+	struct iovec iov[2] = {
+		{ .iov_base = &oh, .iov_len = sizeof(oh) },
+		{ .iov_base = &oo, .iov_len = sizeof(oo) },
+	};
+	int32_t id;
+
+	assert_int_equal(fbpf_pending_add(bs, 20, NULL, FUSE_OPEN,
+					  FBPF_PEND_PASSTHROUGH, 3), 0);
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), 0);
+	assert_int_equal(oo.fh, 99);
+	assert_int_equal(oo.open_flags,
+			 FOPEN_DIRECT_IO | FUSE_BPF_FOPEN_PASSTHROUGH);
+	memcpy(&id, (char *)&oo + 12, sizeof(id));
+	assert_int_equal(id, 3);
+
+	memset(&cr, 0, sizeof(cr));
+	fill_eo(&cr.eo);
+	cr.oo.open_flags = FOPEN_NONSEEKABLE;
+	iov[1].iov_base = &cr;
+	iov[1].iov_len = sizeof(cr);
+	oh.unique = 21;
+	assert_int_equal(fbpf_pending_add(bs, 21, NULL, FUSE_CREATE,
+					  FBPF_PEND_PASSTHROUGH, 4), 0);
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), 0);
+	assert_int_equal(cr.eo.nodeid, 42);
+	assert_int_equal(cr.oo.open_flags, FUSE_BPF_FOPEN_PASSTHROUGH);
+	memcpy(&id, (char *)&cr.oo + 12, sizeof(id));
+	assert_int_equal(id, 4);
+
+	/* A reply too short to patch is refused rather than sent unpatched. */
+	iov[1].iov_len = 8;
+	assert_int_equal(fbpf_pending_add(bs, 21, NULL, FUSE_OPEN,
+					  FBPF_PEND_PASSTHROUGH, 4), 0);
+	assert_int_equal(fbpf_reply_filter(bs, iov, 2), -EIO);
+	assert_int_equal(fbpf_core_of(bs)->pending, 0);
+	free_fake_session(bs);
+}
+
 /* ---- mount options ----------------------------------------------------- */
 
 static void test_mount_split(void **state)
@@ -485,6 +624,8 @@ int main(void)
 		cmocka_unit_test_setup(test_config, setup_log),
 		cmocka_unit_test_setup(test_opcode_names, setup_log),
 		cmocka_unit_test_setup(test_stats, setup_log),
+		cmocka_unit_test_setup(test_filter_entries, setup_log),
+		cmocka_unit_test_setup(test_filter_passthrough, setup_log),
 		cmocka_unit_test_setup(test_mount_split, setup_log),
 		cmocka_unit_test_setup(test_mount_split_refusals, setup_log),
 	};
