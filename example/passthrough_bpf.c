@@ -29,7 +29,9 @@
  *
  * The active mode is printed to stderr once INIT is done, before the
  * daemon detaches ("passthrough_bpf: mode userspace").  The exit status is
- * non-zero when the mount or INIT failed.
+ * non-zero when the mount, INIT, the session loop or writing the
+ * statistics failed; being stopped by SIGTERM, SIGINT or an unmount is
+ * not a failure.
  *
  * Build: `gcc -Wall passthrough_bpf.c $(pkg-config --cflags --libs fuse-bpf)`
  */
@@ -279,8 +281,8 @@ int main(int argc, char *argv[])
 	} else {
 		ret = fuse_session_loop(se);
 	}
-	if (ret)
-		ret = 1;
+	/* A positive value is the signal that stopped the loop: no failure. */
+	ret = ret < 0 ? 1 : 0;
 	if (stats && write_stats(st.bs, stats) < 0)
 		ret = 1;
 

@@ -90,4 +90,31 @@ for loop in single multi; do
 		fail "$loop: UNLINK counts: $(cat "$stats")"
 	ok "$loop loop: $(cat "$stats")"
 done
+# Statistics are also written when the daemon is stopped by SIGTERM or
+# unmounted with fusermount3 -u; the mount goes away either way.  (SIGINT
+# is ignored by background jobs of a non-interactive shell, and libfuse
+# leaves ignored signals alone, so it cannot be tried from here.)
+for how in TERM fusermount; do
+	[ $how = fusermount ] && ! command -v fusermount3 > /dev/null && continue
+	stats=$FBPF_TMP/stats-$how.json
+	"$PT" -f --mode="$MODE" --stats="$stats" "$src" "$mnt" \
+		2>"$FBPF_TMP/log" &
+	pid=$!
+	fbpf_track "$pid"
+	wait_mounted "$mnt" || fail "$how: no mount"
+	timeout 10 ls "$mnt" > /dev/null || fail "$how: ls"
+	if [ $how = fusermount ]; then
+		timeout 10 fusermount3 -u "$mnt" || fail "fusermount3 -u"
+	else
+		kill -$how "$pid"
+	fi
+	wait_pid_gone "$pid" || fail "$how: daemon still running"
+	wait "$pid" || fail "$how: daemon exit status $?"
+	is_mounted "$mnt" && fail "$how: mount left behind"
+	grep -q "\"mode\": \"$MODE\"" "$stats" 2>/dev/null ||
+		fail "$how: no statistics"
+	grep -q '"OPENDIR": {"daemon": 0, "library": 1}' "$stats" ||
+		fail "$how: OPENDIR counts: $(cat "$stats")"
+	ok "stopped by $how: $(cat "$stats")"
+done
 echo PASSED
