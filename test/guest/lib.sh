@@ -74,7 +74,7 @@ json_mode() {
 # json_table FILE: the counters of a stats file, one "OPCODE daemon=N
 # library=N" line each.
 json_table() {
-	tr -d ' \n' <"$1" | sed 's/},/}\n/g' |
+	{ tr -d ' \n' <"$1"; echo; } | sed 's/},/}\n/g' |
 		sed -n 's/.*"\([A-Z_0-9]*\)":{"daemon":\([0-9]*\),"library":\([0-9]*\)}*$/\1 daemon=\2 library=\3/p'
 }
 

@@ -94,6 +94,15 @@ run_mode() {
 	fi
 	echo "requests that reached userspace, mode $mode:"
 	json_table "$w/stats.$mode" | sed 's/^/    /'
+	echo "    (statistics file: $(tr -d '\n' <"$w/stats.$mode"))"
+	# The counters work in this mode: INIT always reaches userspace.
+	init=$(($(json_count "$w/stats.$mode" INIT daemon) +
+		$(json_count "$w/stats.$mode" INIT library)))
+	if [ "$init" -ge 1 ]; then
+		pass "$mode-stats-count" "INIT counted"
+	else
+		fail "$mode-stats-count" "INIT is not counted: the counters prove nothing"
+	fi
 	got=$(json_mode "$w/stats.$mode")
 	if [ "$got" = "$mode" ]; then
 		pass "$mode-stats-mode"

@@ -29,14 +29,15 @@ else
 	*fuse*) pass no-daemon-fstype ;;
 	*) fail no-daemon-fstype "not a fuse mount" ;;
 	esac
-	if (cd "$mnt" && ls -laR) >"$w/ls.mnt" &&
-		(cd "$src" && ls -laR) >"$w/ls.src" &&
-		cmp -s "$w/ls.mnt" "$w/ls.src"; then
-		pass no-daemon-listing "ls -laR matches the lower tree"
+	if (cd "$mnt" && ls -lR) >/tmp/nd-ls.mnt &&
+		(cd "$src" && ls -lR) >/tmp/nd-ls.src &&
+		cmp -s /tmp/nd-ls.mnt /tmp/nd-ls.src; then
+		pass no-daemon-listing "ls -lR matches the lower tree"
 	else
 		fail no-daemon-listing "listings differ"
-		diff "$w/ls.mnt" "$w/ls.src" | head -n 20
+		diff /tmp/nd-ls.mnt /tmp/nd-ls.src | head -n 20
 	fi
+	rm -f /tmp/nd-ls.mnt /tmp/nd-ls.src
 	ok=1
 	for f in a/n0 a/n17 a/n29 a/b/leaf c/blob; do
 		cmp "$mnt/$f" "$src/$f" || ok=0
