@@ -21,6 +21,10 @@
  * its own handlers below.  Nodes made by CREATE, MKDIR, MKNOD, SYMLINK and
  * LINK are always the daemon's, as those replies carry no backing.
  *
+ * With the fuse-bpf kernel, symlinks and special files always take the
+ * fallback path: the kernel only accepts backing fds opened for I/O, and
+ * those objects can only be had as O_PATH fds.
+ *
  * `--refuse=GLOB[,GLOB...]` makes the attach fail for matching names (the
  * library is handed an invalid fd, as a buggy daemon would), to show and
  * test the fallback path.
@@ -198,6 +202,27 @@ static int make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	return 0;
 }
 
+/*
+ * An fd to attach as the backing of the object @pathfd (O_PATH) refers to.
+ * The fuse-bpf kernel takes only fds opened for I/O, so regular files and
+ * directories are opened for reading; symlinks and special files can only
+ * be had as O_PATH fds, which it refuses: those nodes fall back to the
+ * daemon in that mode.
+ */
+static int backing_fd(int pathfd, mode_t mode)
+{
+	char path[64];
+	int fd;
+
+	if (S_ISREG(mode) || S_ISDIR(mode)) {
+		proc_path(path, pathfd);
+		fd = open(path, O_RDONLY | (S_ISDIR(mode) ? O_DIRECTORY : 0));
+		if (fd >= 0)
+			return fd;
+	}
+	return dup(pathfd);
+}
+
 static void fb_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fallback *fs = fs_of(req);
@@ -211,8 +236,11 @@ static void fb_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -err);
 		return;
 	}
-	block.fd = is_refused(fs, name) ? -1 : n->fd;
+	block.fd = is_refused(fs, name) ? -1 :
+		   backing_fd(n->fd, e.attr.st_mode);
 	err = fuse_bpf_reply_entry(req, &e, &block, 1);
+	if (block.fd >= 0)
+		close(block.fd);
 	if (err == 0)
 		return;
 	fuse_log(FUSE_LOG_DEBUG, "fallback_bpf: %s not backed (%s), served by the daemon\n",

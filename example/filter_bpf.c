@@ -20,6 +20,11 @@
  * are served by the kernel (mode fuse-bpf) or by libfuse-bpf (modes
  * passthrough and userspace) and never reach this daemon.
  *
+ * The fuse-bpf kernel takes only fds opened for I/O as backing, so regular
+ * files are opened for reading to be attached; a symlink or a special file
+ * can only be had as an O_PATH fd, which the kernel refuses.  Such a node
+ * stays the daemon's, which then answers GETATTR and READLINK for it.
+ *
  * Compile with:
  *
  *     gcc -Wall filter_bpf.c $(pkg-config fuse-bpf --cflags --libs) -o filter_bpf
@@ -64,7 +69,7 @@ struct node {
 	dev_t dev;
 	ino_t ino;
 	uint64_t nlookup;
-	int fd;			/* O_PATH fd of a directory, -1 otherwise */
+	int fd;			/* O_PATH fd when the daemon serves the node */
 };
 
 struct filter {
@@ -118,7 +123,8 @@ static size_t bucket_of(dev_t dev, ino_t ino)
 
 /*
  * Take a lookup reference on the node of @st, creating it if needed.  @fd
- * (a directory's O_PATH fd, or -1) becomes the node's or is closed.
+ * (an O_PATH fd for the daemon to serve the node from, or -1) becomes the
+ * node's or is closed.
  */
 static struct node *node_ref(struct filter *fs, const struct stat *st, int fd)
 {
@@ -131,7 +137,9 @@ static struct node *node_ref(struct filter *fs, const struct stat *st, int fd)
 			break;
 	if (n) {
 		n->nlookup++;
-		if (fd >= 0)
+		if (n->fd < 0)
+			n->fd = fd;
+		else if (fd >= 0)
 			close(fd);
 	} else {
 		n = calloc(1, sizeof(*n));
@@ -171,10 +179,10 @@ static void node_unref(struct filter *fs, struct node *n, uint64_t nlookup)
 }
 
 /*
- * Only directories are served here; the library answers for every other
- * node, so a request for one reaching the daemon is a bug somewhere.
+ * A node the daemon serves.  The library answers for backed nodes, so a
+ * request for one reaching the daemon is a bug somewhere.
  */
-static struct node *dir_node(fuse_req_t req, fuse_ino_t ino)
+static struct node *served_node(fuse_req_t req, fuse_ino_t ino)
 {
 	struct node *n = node_of(req, ino);
 
@@ -187,12 +195,30 @@ static struct node *dir_node(fuse_req_t req, fuse_ino_t ino)
 	return n;
 }
 
+/*
+ * An fd to attach as the backing of the object @pathfd (O_PATH) refers to:
+ * regular files are opened for reading, other types are dup()ed as is.
+ */
+static int backing_fd(int pathfd, mode_t mode)
+{
+	char path[64];
+	int fd;
+
+	if (S_ISREG(mode)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", pathfd);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0)
+			return fd;
+	}
+	return dup(pathfd);
+}
+
 static void filter_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct filter *fs = filter_of(req);
 	struct fuse_entry_param e = { 0 };
 	struct fuse_bpf_block block = { .type = FUSE_ENTRY_BACKING };
-	struct node *dir = dir_node(req, parent);
+	struct node *dir = served_node(req, parent);
 	struct node *n;
 	int fd, ret;
 
@@ -234,13 +260,24 @@ static void filter_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	e.ino = node_id(fs, n);
-	block.fd = fd;
+	block.fd = backing_fd(fd, e.attr.st_mode);
 	ret = fuse_bpf_reply_entry(req, &e, &block, 1);
-	close(fd);
-	if (ret < 0) {
-		node_unref(fs, n, 1);
-		fuse_reply_err(req, -ret);
+	if (block.fd >= 0)
+		close(block.fd);
+	if (ret == 0) {
+		close(fd);
+		return;
 	}
+	fuse_log(FUSE_LOG_DEBUG, "filter_bpf: %s not backed (%s), served by the daemon\n",
+		 name, strerror(-ret));
+	pthread_mutex_lock(&fs->lock);
+	if (n->fd < 0)
+		n->fd = fd;
+	else
+		close(fd);
+	pthread_mutex_unlock(&fs->lock);
+	if (fuse_reply_entry(req, &e) != 0)
+		node_unref(fs, n, 1);
 }
 
 static void filter_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -263,7 +300,7 @@ static void filter_forget_multi(fuse_req_t req, size_t count,
 static void filter_getattr(fuse_req_t req, fuse_ino_t ino,
 			   struct fuse_file_info *fi)
 {
-	struct node *n = dir_node(req, ino);
+	struct node *n = served_node(req, ino);
 	struct stat st;
 
 	if (!n) {
@@ -277,10 +314,33 @@ static void filter_getattr(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_attr(req, &st, filter_of(req)->timeout);
 }
 
+static void filter_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct node *n = served_node(req, ino);
+	char buf[PATH_MAX + 1];
+	ssize_t len;
+
+	if (!n) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	len = readlinkat(n->fd, "", buf, sizeof(buf));
+	if (len < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	if (len == sizeof(buf)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	buf[len] = '\0';
+	fuse_reply_readlink(req, buf);
+}
+
 static void filter_opendir(fuse_req_t req, fuse_ino_t ino,
 			   struct fuse_file_info *fi)
 {
-	struct node *n = dir_node(req, ino);
+	struct node *n = served_node(req, ino);
 	struct dir_handle *d;
 	int fd, err;
 
@@ -438,6 +498,7 @@ static const struct fuse_lowlevel_ops filter_ops = {
 	.forget = filter_forget,
 	.forget_multi = filter_forget_multi,
 	.getattr = filter_getattr,
+	.readlink = filter_readlink,
 	.opendir = filter_opendir,
 	.readdir = filter_readdir,
 	.readdirplus = filter_readdirplus,
