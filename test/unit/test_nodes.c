@@ -4,6 +4,11 @@
  * backings, library node ids, hard links sharing a node, lookup counts,
  * references outliving a FORGET, growth, threads, and that every backing
  * fd is closed again.
+ *
+ * With --mount MODE (userspace or passthrough) it runs instead what needs
+ * a real FUSE mount of a small daemon whose root it serves itself, with
+ * one backed and one plain directory below: EXDEV between them, caller
+ * credentials with supplementary groups, and no fd left after FORGET.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,9 +20,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MANY 3000
@@ -323,8 +331,265 @@ static void test_open_counts(void **state)
 	fbpf_node_put(&f->bs, n);
 }
 
-int main(void)
+/* ---------------------------------------------------------------------- */
+/* Through a real mount                                                   */
+/* ---------------------------------------------------------------------- */
+
+#define PLAIN_INO 2
+
+static char m_src[64], m_mnt[64];
+static struct fuse_bpf_session *m_bs;
+static pthread_t m_loop;
+
+static int src_stat(const char *name, struct stat *st)
 {
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", m_src, name);
+	return lstat(path, st) ? -errno : 0;
+}
+
+/* The daemon: "backed" gets a backing, "plain" is its own node 2. */
+static void d_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e = { .attr_timeout = 1, .entry_timeout = 1 };
+	struct fuse_bpf_block b = { .type = FUSE_ENTRY_BACKING };
+	char path[128];
+	int err;
+
+	if (parent != FUSE_ROOT_ID || (strcmp(name, "backed") &&
+				       strcmp(name, "plain"))) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	err = src_stat(name, &e.attr);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	if (strcmp(name, "plain") == 0) {
+		e.ino = PLAIN_INO;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	e.ino = 3;
+	snprintf(path, sizeof(path), "%s/%s", m_src, name);
+	b.fd = open(path, O_RDONLY | O_DIRECTORY);
+	err = fuse_bpf_reply_entry(req, &e, &b, 1);
+	close(b.fd);
+	if (err)
+		fuse_reply_err(req, -err);
+}
+
+static void d_getattr(fuse_req_t req, fuse_ino_t ino,
+		      struct fuse_file_info *fi)
+{
+	struct stat st;
+	int err = src_stat(ino == FUSE_ROOT_ID ? "." : "plain", &st);
+
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_attr(req, &st, 1);
+}
+
+static void d_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fuse_reply_none(req);
+}
+
+static const struct fuse_lowlevel_ops d_ops = {
+	.lookup = d_lookup,
+	.getattr = d_getattr,
+	.forget = d_forget,
+};
+
+static void *loop_main(void *arg)
+{
+	fuse_session_loop(fuse_bpf_session_fuse(m_bs));
+	return NULL;
+}
+
+/*
+ * The fds of this process (the daemon's) once the kernel has forgotten
+ * every node it can: drop the dentry and inode caches until the count
+ * stays put.
+ */
+static int settled_fds(void)
+{
+	int fd, n = count_fds(), prev = -1, i;
+
+	sync();
+	for (i = 0; i < 50 && n != prev; i++) {
+		fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "2", 1), 1);
+		close(fd);
+		usleep(100000);
+		prev = n;
+		n = count_fds();
+	}
+	return n;
+}
+
+static int mount_setup(const char *mode_name)
+{
+	char *argv[] = { "test_nodes", "-o", "allow_other", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse_bpf_config *cfg;
+	enum fuse_bpf_mode mode;
+	char path[128];
+
+	if (fuse_bpf_mode_parse(mode_name, &mode))
+		return -1;
+	if (getuid() != 0 || access("/dev/fuse", R_OK | W_OK)) {
+		printf("SKIP: needs root and /dev/fuse\n");
+		return 77;
+	}
+	if (mode == FUSE_BPF_MODE_PASSTHROUGH &&
+	    !(fuse_bpf_probe_kernel() & FUSE_BPF_CAP_PASSTHROUGH)) {
+		printf("SKIP: the kernel offers no passthrough\n");
+		return 77;
+	}
+	strcpy(m_src, "/tmp/fbpf-nodes-src-XXXXXX");
+	strcpy(m_mnt, "/tmp/fbpf-nodes-mnt-XXXXXX");
+	if (!mkdtemp(m_src) || !mkdtemp(m_mnt))
+		return -1;
+	chmod(m_src, 0755);
+	snprintf(path, sizeof(path), "%s/backed", m_src);
+	mkdir(path, 0777);
+	chmod(path, 0777);
+	snprintf(path, sizeof(path), "%s/backed/shared", m_src);
+	mkdir(path, 0770);
+	if (chown(path, 0, 4242) || chmod(path, 0770))
+		return -1;
+	snprintf(path, sizeof(path), "%s/backed/file", m_src);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	snprintf(path, sizeof(path), "%s/plain", m_src);
+	mkdir(path, 0777);
+	cfg = fuse_bpf_config_new();
+	if (!cfg || fuse_bpf_config_set_mode(cfg, mode))
+		return -1;
+	m_bs = fuse_bpf_session_new(&args, &d_ops, sizeof(d_ops), NULL, cfg);
+	fuse_bpf_config_destroy(cfg);
+	fuse_opt_free_args(&args);
+	if (!m_bs || fuse_bpf_session_mount(m_bs, m_mnt))
+		return -1;
+	if (pthread_create(&m_loop, NULL, loop_main, NULL))
+		return -1;
+	return 0;
+}
+
+static void mount_teardown(void)
+{
+	char cmd[160];
+
+	if (m_bs) {
+		fuse_session_exit(fuse_bpf_session_fuse(m_bs));
+		fuse_bpf_session_unmount(m_bs);
+		pthread_join(m_loop, NULL);
+		fuse_bpf_session_destroy(m_bs);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'; rmdir '%s'", m_src, m_mnt);
+	if (system(cmd))
+		fprintf(stderr, "cleanup of %s failed\n", m_src);
+}
+
+static int in_mnt(char *buf, const char *name)
+{
+	return snprintf(buf, 128, "%s/%s", m_mnt, name);
+}
+
+static void test_mount_exdev(void **state)
+{
+	char a[128], b[128];
+
+	in_mnt(a, "backed/file");
+	in_mnt(b, "plain/file");
+	assert_int_equal(rename(a, b), -1);
+	assert_int_equal(errno, EXDEV);
+	assert_int_equal(link(a, b), -1);
+	assert_int_equal(errno, EXDEV);
+	/* Within the backed tree both work. */
+	in_mnt(b, "backed/file2");
+	assert_int_equal(link(a, b), 0);
+	assert_int_equal(rename(b, a), 0);
+}
+
+static void test_mount_groups(void **state)
+{
+	char path[128], lower[128];
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	in_mnt(path, "backed/shared/made");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		gid_t g = 4242;
+
+		/* Only the supplementary group opens "shared". */
+		if (setgroups(1, &g) || setgid(65534) || setuid(65534))
+			_exit(2);
+		if (mkdir(path, 0750)) {
+			perror("mkdir as uid 65534 with group 4242");
+			_exit(1);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	snprintf(lower, sizeof(lower), "%s/backed/shared/made", m_src);
+	assert_int_equal(lstat(lower, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode & 07777, 0750);
+}
+
+static void test_mount_no_fd_left(void **state)
+{
+	char path[128];
+	struct stat st;
+	int before, i, fd;
+
+	before = settled_fds();
+	for (i = 0; i < 200; i++) {
+		snprintf(path, sizeof(path), "%s/backed/n%d", m_mnt, i);
+		fd = open(path, O_CREAT | O_RDWR, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "x", 1), 1);
+		close(fd);
+		assert_int_equal(stat(path, &st), 0);
+	}
+	assert_true(count_fds() >= before + 200);
+	/* Every node forgotten: every backing fd closed. */
+	assert_int_equal(settled_fds(), before);
+}
+
+static int run_mount_tests(const char *mode)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mount_exdev),
+		cmocka_unit_test(test_mount_groups),
+		cmocka_unit_test(test_mount_no_fd_left),
+	};
+	int ret = mount_setup(mode);
+
+	if (ret == 0)
+		ret = cmocka_run_group_tests_name(mode, tests, NULL, NULL);
+	else if (ret < 0)
+		fprintf(stderr, "mount setup failed\n");
+	mount_teardown();
+	return ret < 0 ? 1 : ret;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--mount") == 0)
+		return run_mount_tests(argv[2]);
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_detach, setup,
