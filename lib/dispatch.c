@@ -85,6 +85,24 @@ static bool watch_entry(struct fuse_bpf_session *bs, fuse_req_t req,
 	return true;
 }
 
+/*
+ * The kernel remembers an ENOSYS answer to some operations for the whole
+ * mount (no_flush, no_fsync, no_access, no_xattr, no_fallocate,
+ * no_copy_file_range) and then never asks again, not even for nodes the
+ * library serves.  So where a daemon without the handler shares the mount
+ * with library-served nodes that have it, the daemon's node gets what the
+ * kernel would have turned ENOSYS into (@instead: 0 or EOPNOTSUPP), for
+ * this request only.  Everywhere else the reply is libfuse's ENOSYS.
+ */
+static void reply_missing(struct fuse_bpf_session *bs, fuse_req_t req,
+			  bool srv, bool lib_has, int instead)
+{
+	if (!srv && lib_has && lower_mode(bs))
+		fuse_reply_err(req, instead);
+	else
+		fuse_reply_err(req, ENOSYS);
+}
+
 static void default_statfs(fuse_req_t req)
 {
 	struct statvfs buf;
@@ -119,7 +137,8 @@ static void w_init(void *userdata, struct fuse_conn_info *conn)
 	plus = bs->dops.readdirplus ||
 	       (lower && !bs->dops.readdir && B.readdirplus);
 	if (!plus)
-		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+		conn->want &= ~(FUSE_CAP_READDIRPLUS |
+				FUSE_CAP_READDIRPLUS_AUTO);
 	else if (bs->dops.readdirplus && !bs->dops.readdir)
 		conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 
@@ -430,9 +449,11 @@ static void w_write_buf(fuse_req_t req, fuse_ino_t ino,
 static void w_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), flush, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, flush, reply_missing(bs, req, srv, B.flush != NULL, 0),
 	      req, ino, fi);
 }
 
@@ -450,9 +471,11 @@ static void w_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		    struct fuse_file_info *fi)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), fsync, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, fsync, reply_missing(bs, req, srv, B.fsync != NULL, 0),
 	      req, ino, datasync, fi);
 }
 
@@ -505,9 +528,13 @@ static void w_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		       struct fuse_file_info *fi)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), fsyncdir, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, fsyncdir,
+	      reply_missing(bs, req, srv, B.fsyncdir != NULL,
+			    0),
 	      req, ino, datasync, fi);
 }
 
@@ -523,9 +550,13 @@ static void w_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		       const char *value, size_t size, int flags)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), setxattr, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, setxattr,
+	      reply_missing(bs, req, srv, B.setxattr != NULL,
+			    EOPNOTSUPP),
 	      req, ino, name, value, size, flags);
 }
 
@@ -533,36 +564,50 @@ static void w_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		       size_t size)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), getxattr, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, getxattr,
+	      reply_missing(bs, req, srv, B.getxattr != NULL,
+			    EOPNOTSUPP),
 	      req, ino, name, size);
 }
 
 static void w_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), listxattr, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, listxattr,
+	      reply_missing(bs, req, srv, B.listxattr != NULL,
+			    EOPNOTSUPP),
 	      req, ino, size);
 }
 
 static void w_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), removexattr, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, removexattr,
+	      reply_missing(bs, req, srv, B.removexattr != NULL,
+			    EOPNOTSUPP),
 	      req, ino, name);
 }
 
 static void w_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), access, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, access, reply_missing(bs, req, srv, B.access != NULL, 0),
 	      req, ino, mask);
 }
 
@@ -652,9 +697,13 @@ static void w_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 			off_t offset, off_t length, struct fuse_file_info *fi)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), fallocate, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	ROUTE(bs, srv, fallocate,
+	      reply_missing(bs, req, srv, B.fallocate != NULL,
+			    EOPNOTSUPP),
 	      req, ino, mode, offset, length, fi);
 }
 
@@ -665,10 +714,13 @@ static void w_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 			      int flags)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino_in), copy_file_range,
-	      fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino_in);
+	ROUTE(bs, srv, copy_file_range,
+	      reply_missing(bs, req, srv, B.copy_file_range != NULL,
+			    EOPNOTSUPP),
 	      req, ino_in, off_in, fi_in, ino_out, off_out, fi_out, len, flags);
 }
 

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define LIB_NODEID (1ULL << 63)
@@ -340,6 +341,28 @@ int main(int argc, char *argv[])
 			       "read through the backed node");
 		if (fd >= 0)
 			close(fd);
+	}
+	{
+		/*
+		 * The daemon has no xattr handlers.  Its node must not make
+		 * the kernel give up xattrs for the whole mount, since the
+		 * library serves them for the backed node.
+		 */
+		char buf[8] = { 0 };
+		ssize_t r1, r2;
+		int e1;
+
+		if (fsetxattr(t.file_fd, "user.fbpf", "v1", 2, 0) < 0) {
+			printf("note: no user xattrs on %s, check skipped\n",
+			       argv[1]);
+		} else {
+			r1 = getxattr(mnt, "user.fbpf", buf, sizeof(buf));
+			e1 = errno;
+			r2 = getxattr(path, "user.fbpf", buf, sizeof(buf));
+			fails += check(r1 < 0 && e1 == EOPNOTSUPP && r2 == 2 &&
+				       !memcmp(buf, "v1", 2),
+				       "xattrs of the backed node work after the daemon's node refused them");
+		}
 	}
 
 	if (!(fuse_bpf_probe_kernel() & FUSE_BPF_CAP_KERNEL)) {
