@@ -23,6 +23,7 @@
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -432,16 +433,11 @@ static int settled_fds(void)
 	return n;
 }
 
-static int mount_setup(const char *mode_name)
+/* The source tree; 0, 77 (skip) or -1. */
+static int mount_prepare(enum fuse_bpf_mode mode)
 {
-	char *argv[] = { "test_nodes", "-o", "allow_other", NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
-	struct fuse_bpf_config *cfg;
-	enum fuse_bpf_mode mode;
 	char path[128];
 
-	if (fuse_bpf_mode_parse(mode_name, &mode))
-		return -1;
 	if (getuid() != 0 || access("/dev/fuse", R_OK | W_OK)) {
 		printf("SKIP: needs root and /dev/fuse\n");
 		return 77;
@@ -453,8 +449,12 @@ static int mount_setup(const char *mode_name)
 	}
 	strcpy(m_src, "/tmp/fbpf-nodes-src-XXXXXX");
 	strcpy(m_mnt, "/tmp/fbpf-nodes-mnt-XXXXXX");
-	if (!mkdtemp(m_src) || !mkdtemp(m_mnt))
+	if (!mkdtemp(m_src))
 		return -1;
+	if (!mkdtemp(m_mnt)) {
+		m_mnt[0] = '\0';
+		return -1;
+	}
 	chmod(m_src, 0755);
 	snprintf(path, sizeof(path), "%s/backed", m_src);
 	mkdir(path, 0777);
@@ -467,6 +467,15 @@ static int mount_setup(const char *mode_name)
 	close(open(path, O_CREAT | O_WRONLY, 0644));
 	snprintf(path, sizeof(path), "%s/plain", m_src);
 	mkdir(path, 0777);
+	return 0;
+}
+
+static int mount_start(enum fuse_bpf_mode mode)
+{
+	static char *argv[] = { "test_nodes", "-o", "allow_other", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse_bpf_config *cfg;
+
 	cfg = fuse_bpf_config_new();
 	if (!cfg || fuse_bpf_config_set_mode(cfg, mode))
 		return -1;
@@ -480,19 +489,14 @@ static int mount_setup(const char *mode_name)
 	return 0;
 }
 
-static void mount_teardown(void)
+static void mount_stop(void)
 {
-	char cmd[160];
-
 	if (m_bs) {
 		fuse_session_exit(fuse_bpf_session_fuse(m_bs));
 		fuse_bpf_session_unmount(m_bs);
 		pthread_join(m_loop, NULL);
 		fuse_bpf_session_destroy(m_bs);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'; rmdir '%s'", m_src, m_mnt);
-	if (system(cmd))
-		fprintf(stderr, "cleanup of %s failed\n", m_src);
 }
 
 static int in_mnt(char *buf, const char *name)
@@ -568,20 +572,62 @@ static void test_mount_no_fd_left(void **state)
 	assert_int_equal(settled_fds(), before);
 }
 
-static int run_mount_tests(const char *mode)
+/* Seconds the mount tests may take before they are killed. */
+#define MOUNT_TIMEOUT 100
+
+/*
+ * The tests (and the daemon) run in a child; the parent cleans up the
+ * mount and the trees whatever becomes of it, a timeout included.
+ */
+static int run_mount_tests(const char *mode_name)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mount_exdev),
 		cmocka_unit_test(test_mount_groups),
 		cmocka_unit_test(test_mount_no_fd_left),
 	};
-	int ret = mount_setup(mode);
+	enum fuse_bpf_mode mode;
+	char cmd[160];
+	int ret, status, i;
+	pid_t pid;
 
-	if (ret == 0)
-		ret = cmocka_run_group_tests_name(mode, tests, NULL, NULL);
-	else if (ret < 0)
-		fprintf(stderr, "mount setup failed\n");
-	mount_teardown();
+	if (fuse_bpf_mode_parse(mode_name, &mode))
+		return 1;
+	ret = mount_prepare(mode);
+	if (ret == 0) {
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			ret = mount_start(mode);
+			if (ret == 0)
+				ret = cmocka_run_group_tests_name(mode_name,
+								  tests, NULL,
+								  NULL);
+			else
+				fprintf(stderr, "mount setup failed\n");
+			mount_stop();
+			_exit(ret ? 1 : 0);
+		}
+		ret = 1;
+		for (i = 0; pid > 0 && i < MOUNT_TIMEOUT * 10; i++) {
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				ret = WIFEXITED(status) ?
+				      WEXITSTATUS(status) : 1;
+				pid = 0;
+			}
+			usleep(100000);
+		}
+		if (pid > 0) {
+			fprintf(stderr, "mount tests timed out\n");
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+	}
+	if (m_mnt[0])
+		umount2(m_mnt, MNT_DETACH);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", m_src, m_mnt);
+	if (m_src[0] && system(cmd))
+		fprintf(stderr, "cleanup of %s failed\n", m_src);
 	return ret < 0 ? 1 : ret;
 }
 
