@@ -30,9 +30,9 @@ report=${2:-$top/doc/benchmarks.md}
 kcache=${KCACHE:-$build/kcache}
 module=${MODULE:-$build/test/guest/fuse.ko}
 if [ "$module" = stock ]; then
-	label="guest, Debian's 6.1 kernel and stock fuse.ko under QEMU TCG"
+	label="guest: Debian 6.1 kernel, stock fuse.ko, QEMU TCG"
 else
-	label="guest, Debian's 6.1 kernel and the patched fuse.ko under QEMU TCG"
+	label="guest: Debian 6.1 kernel, patched fuse.ko, QEMU TCG"
 fi
 
 for f in "$build/example/passthrough_bpf" "$build/bench/fbpf-bench" \
@@ -63,7 +63,7 @@ cp "$build/bench/fbpf-bench" "$tmp/build/test/conformance/"
 	echo '. /tests/lib.sh'
 	echo 'export PATH=/bin:/opt/conformance'
 	printf 'if sh /tests/bench-run.sh -t native,fuse-bpf,userspace'
-	printf ' -s 64 -c 5000 -f 1000 -r 1 -a /run/bench.md'
+	printf ' -s 64 -c 5000 -f 1000 -r 2 -a /run/bench.md'
 	printf " -l \"%s\"" "$label"
 	for a in "$@"; do
 		printf " '%s'" "$a"
