@@ -947,7 +947,6 @@ static void bop_opendir(fuse_req_t req, fuse_ino_t ino,
 			err = -errno;
 		creds_restore(&c);
 	}
-	fbpf_node_put(bs, n);
 	if (!err) {
 		d->dp = fdopendir(fd);
 		if (!d->dp) {
@@ -958,15 +957,19 @@ static void bop_opendir(fuse_req_t req, fuse_ino_t ino,
 	if (err) {
 		free(d);
 		fuse_reply_err(req, -err);
+		fbpf_node_put(bs, n);
 		return;
 	}
 	fi->fh = (uintptr_t)d;
 	fi->keep_cache = 0;
 	fi->cache_readdir = 0;
+	fbpf_node_open_begin(bs, n, fd);
 	if (fuse_reply_open(req, fi)) {
 		closedir(d->dp);
 		free(d);
+		fbpf_node_open_end(bs, n);
 	}
+	fbpf_node_put(bs, n);
 }
 
 /* Entries a readdirplus reply of @size bytes can hold at most. */
@@ -1087,10 +1090,16 @@ static void bop_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void bop_releasedir(fuse_req_t req, fuse_ino_t ino,
 			   struct fuse_file_info *fi)
 {
+	struct fuse_bpf_session *bs = session(req);
+	struct fbpf_node *n = fbpf_node_get(bs, ino);
 	struct fbpf_dir *d = dir_of(fi);
 
 	closedir(d->dp);
 	free(d);
+	if (n) {
+		fbpf_node_open_end(bs, n);
+		fbpf_node_put(bs, n);
+	}
 	fuse_reply_err(req, 0);
 }
 

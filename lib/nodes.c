@@ -344,6 +344,9 @@ int fbpf_nodes_attach(struct fuse_bpf_session *bs, fuse_ino_t ino, int fd)
 	old = find_id(t, ino);
 	if (old && old->dev == n->dev && old->ino == n->ino) {
 		old->nlookup++;
+		pthread_mutex_lock(&old->open_lock);
+		old->detach_pending = false;
+		pthread_mutex_unlock(&old->open_lock);
 		pthread_mutex_unlock(&t->lock);
 		node_free(n);
 		return 0;
@@ -373,8 +376,13 @@ void fbpf_nodes_detach(struct fuse_bpf_session *bs, fuse_ino_t ino)
 
 	pthread_mutex_lock(&t->lock);
 	n = find_id(t, ino);
-	if (n && n->daemon)
-		dead = table_retire(t, n);
+	if (n && n->daemon) {
+		pthread_mutex_lock(&n->open_lock);
+		n->detach_pending = n->nopen > 0;
+		pthread_mutex_unlock(&n->open_lock);
+		if (!n->detach_pending)
+			dead = table_retire(t, n);
+	}
 	pthread_mutex_unlock(&t->lock);
 	if (dead)
 		node_free(dead);
@@ -495,10 +503,25 @@ int fbpf_node_open_begin(struct fuse_bpf_session *bs, struct fbpf_node *n,
 
 void fbpf_node_open_end(struct fuse_bpf_session *bs, struct fbpf_node *n)
 {
+	struct fbpf_nodes *t = bs->nodes;
+	bool detach = false;
+
 	pthread_mutex_lock(&n->open_lock);
-	if (n->nopen && --n->nopen == 0 && n->backing_id > 0) {
-		fbpf_passthrough_unregister(bs, n->backing_id);
-		n->backing_id = 0;
+	if (n->nopen && --n->nopen == 0) {
+		if (n->backing_id > 0) {
+			fbpf_passthrough_unregister(bs, n->backing_id);
+			n->backing_id = 0;
+		}
+		detach = n->detach_pending;
 	}
 	pthread_mutex_unlock(&n->open_lock);
+	if (!detach)
+		return;
+	/* The caller's reference keeps @n; the table may have moved on. */
+	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&n->open_lock);
+	if (n->linked && n->detach_pending && n->nopen == 0)
+		table_retire(t, n);
+	pthread_mutex_unlock(&n->open_lock);
+	pthread_mutex_unlock(&t->lock);
 }

@@ -32,10 +32,11 @@ struct fbpf_node {
 	struct fbpf_node *id_next;
 	struct fbpf_node *ino_next;
 
-	/* Guarded by open_lock: files open on the node. */
+	/* Guarded by open_lock: files and directories open on the node. */
 	pthread_mutex_t open_lock;
 	unsigned int nopen;
 	int backing_id;			/* > 0: passthrough backing id */
+	bool detach_pending;		/* detach at the last release */
 };
 
 /* The node @ino with one more reference, or NULL when it is not served. */
@@ -53,14 +54,16 @@ int fbpf_nodes_add(struct fuse_bpf_session *bs, int fd, const struct stat *st,
 		   fuse_ino_t *id);
 
 /*
- * A file is being opened on @node; @fd is its open file (readable or
- * writable).  In passthrough mode the first open of a regular file
- * registers a backing id that later opens share while any stays open.
- * Returns the backing id to reply with, or 0 for an ordinary open.
+ * A file or directory is being opened on @node; @fd is its open file
+ * (readable or writable).  In passthrough mode the first open of a regular
+ * file registers a backing id that later opens share while any stays open.
+ * Returns the backing id to reply with, or 0 for an ordinary open.  While
+ * anything is open on a daemon's node, fbpf_nodes_detach() waits for the
+ * last release, so that no handle of the library ever reaches the daemon.
  */
 int fbpf_node_open_begin(struct fuse_bpf_session *bs, struct fbpf_node *node,
 			 int fd);
-/* A file opened with fbpf_node_open_begin() was released. */
+/* What fbpf_node_open_begin() opened was released. */
 void fbpf_node_open_end(struct fuse_bpf_session *bs, struct fbpf_node *node);
 
 #endif /* FUSE_BPF_NODES_I_H_ */

@@ -142,6 +142,7 @@ static void test_attach_detach(void **state)
 {
 	struct fixture *f = *state;
 	int file = make_file(f, "a"), other = make_file(f, "b");
+	struct fbpf_node *n;
 
 	assert_int_equal(fbpf_nodes_attach(&f->bs, FBPF_LIB_NODEID | 5, file),
 			 -EINVAL);
@@ -168,6 +169,17 @@ static void test_attach_detach(void **state)
 	assert_false(fbpf_nodes_serves(&f->bs, 6));
 	/* Unknown daemon ids still go to the daemon. */
 	assert_true(fbpf_nodes_forget(&f->bs, 6, 1));
+
+	/* Detaching a node with an open file waits for its release. */
+	assert_int_equal(fbpf_nodes_attach(&f->bs, 7, file), 0);
+	n = fbpf_node_get(&f->bs, 7);
+	assert_non_null(n);
+	assert_int_equal(fbpf_node_open_begin(&f->bs, n, file), 0);
+	fbpf_nodes_detach(&f->bs, 7);
+	assert_true(fbpf_nodes_serves(&f->bs, 7));
+	fbpf_node_open_end(&f->bs, n);
+	assert_false(fbpf_nodes_serves(&f->bs, 7));
+	fbpf_node_put(&f->bs, n);
 	close(file);
 	close(other);
 	assert_int_equal(count_fds(), f->fds_before);
