@@ -150,7 +150,6 @@ static void w_init(void *userdata, struct fuse_conn_info *conn)
 	/* The kernel refuses passthrough together with writeback cache. */
 	if (fbpf_mode(bs) == FUSE_BPF_MODE_PASSTHROUGH)
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-	atomic_store(&fbpf_core_of(bs)->init_done, true);
 }
 
 static void w_destroy(void *userdata)

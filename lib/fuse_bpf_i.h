@@ -191,7 +191,6 @@ char *fbpf_mount_data(const struct fbpf_mount_opts *mo, int devfd,
 struct fbpf_core {
 	struct fbpf_mount_opts mo;
 	bool mounted;
-	_Atomic bool init_done;
 	_Atomic uint64_t init_unique;	/* 0: no INIT reply expected */
 	_Atomic unsigned int pending;	/* entries in the reply table */
 };
