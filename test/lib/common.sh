@@ -114,6 +114,17 @@ wait_pid_gone() {
 	return 0
 }
 
+# wait_grep PATTERN FILE: up to 10 s for PATTERN to show up in FILE.
+wait_grep() {
+	n=0
+	while ! grep -q "$1" "$2" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -gt 100 ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
 need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -c /dev/fuse ] || skip "no /dev/fuse"

@@ -59,7 +59,8 @@ for loop in single multi; do
 		fbpf_track "$pid"
 	fi
 	wait_mounted "$mnt" || fail "$loop: no mount"
-	grep -q "passthrough_bpf: mode $MODE" "$FBPF_TMP/log" ||
+	# In the foreground the mount exists before INIT is answered.
+	wait_grep "passthrough_bpf: mode $MODE" "$FBPF_TMP/log" ||
 		fail "$loop: mode line missing: $(cat "$FBPF_TMP/log")"
 
 	workload || fail "$loop: workload failed"
