@@ -154,6 +154,35 @@ static void test_encode_refusals(void **state)
 						      NULL, 0), -EINVAL);
 }
 
+/* ---- wire constants (values from the RFC and protocol 7.40) ----------- */
+
+static void test_abi(void **state)
+{
+	assert_int_equal(sizeof(struct fuse_bpf_entry_out), 16);
+	assert_int_equal(offsetof(struct fuse_bpf_entry_out, entry_type), 0);
+	assert_int_equal(offsetof(struct fuse_bpf_entry_out, unused), 4);
+	assert_int_equal(offsetof(struct fuse_bpf_entry_out, fd), 8);
+	assert_int_equal(FUSE_ENTRY_BACKING, 1);
+	assert_int_equal(FUSE_ENTRY_BPF, 2);
+	assert_int_equal(FUSE_ENTRY_REMOVE_BACKING, 3);
+	assert_int_equal(FUSE_ENTRY_REMOVE_BPF, 4);
+	assert_int_equal(FUSE_BPF_MAX_ENTRIES, 2);
+	assert_int_equal(sizeof(struct fuse_bpf_backing_map), 16);
+	assert_int_equal(offsetof(struct fuse_bpf_backing_map, flags), 4);
+	assert_int_equal(offsetof(struct fuse_bpf_backing_map, padding), 8);
+	assert_int_equal(FUSE_BPF_DEV_IOC_BACKING_OPEN, 0x4010e501UL);
+	assert_int_equal(FUSE_BPF_DEV_IOC_BACKING_CLOSE, 0x4004e502UL);
+	assert_int_equal(FUSE_BPF_INIT2_PASSTHROUGH, 1u << (37 - 32));
+	assert_int_equal(FUSE_BPF_INIT_EXT, 0x40000000u);
+	assert_int_equal(FUSE_BPF_FOPEN_PASSTHROUGH, 0x80u);
+	/* The 7.38 layout the library patches: flags2@32, stack depth@36. */
+	assert_int_equal(offsetof(struct fuse_init_out, flags2), 32);
+	assert_int_equal(offsetof(struct fuse_init_out, unused), 36);
+	assert_int_equal(sizeof(struct fuse_open_out), 16);
+	assert_int_equal(offsetof(struct fuse_open_out, padding), 12);
+	assert_int_equal(sizeof(struct fuse_entry_out), 128);
+}
+
 /* ---- response ioctl ---------------------------------------------------- */
 
 static void test_ioc_cmd(void **state)
@@ -617,6 +646,7 @@ int main(void)
 		cmocka_unit_test_setup(test_encode_each_type, setup_log),
 		cmocka_unit_test_setup(test_encode_zero_and_two, setup_log),
 		cmocka_unit_test_setup(test_encode_refusals, setup_log),
+		cmocka_unit_test_setup(test_abi, setup_log),
 		cmocka_unit_test_setup(test_ioc_cmd, setup_log),
 		cmocka_unit_test_setup(test_validate, setup_log),
 		cmocka_unit_test_setup(test_mode_names, setup_log),
