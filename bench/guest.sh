@@ -77,6 +77,9 @@ cp "$build/bench/fbpf-bench" "$tmp/build/test/conformance/"
 	echo 'guest_script_end'
 } >"$tmp/test/guest/t-bench.sh"
 
+# run-guest.sh finds the libraries to pack with ldd; a LD_LIBRARY_PATH
+# (meson test sets one) would point it at the build tree's copies.
+unset LD_LIBRARY_PATH
 sh "$tmp/test/guest/run-guest.sh" -t 900 "$kcache" "$module" \
 	"$tmp/build" t-bench.sh >"$tmp/out" 2>&1 || {
 	cat "$tmp/out"

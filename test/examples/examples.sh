@@ -9,6 +9,7 @@
 # daemon or libfuse-bpf).  Busybox sh and tools are enough.
 #
 # usage: examples.sh filter|fallback DAEMON
+# EXAMPLE_OPTS: more options for the daemon (guest.sh passes -s)
 # exit: 0 passed, 1 failed, 77 skipped (the reason is printed)
 
 set -u
@@ -71,7 +72,7 @@ start() {
 	mode=$1
 	shift
 	rm -f "$tmp/stats"
-	"$daemon" -f "$@" --mode="$mode" --stats="$tmp/stats" \
+	"$daemon" -f ${EXAMPLE_OPTS:-} "$@" --mode="$mode" --stats="$tmp/stats" \
 		"$src" "$mnt" >"$tmp/log" 2>&1 &
 	pid=$!
 	i=0
