@@ -37,6 +37,11 @@
  *
  *     fallback_bpf [options] SOURCE MOUNTPOINT [--refuse='*.log']
  *
+ * Options, besides libfuse's (`-f`, `-d`, `-s`, `-o opt,...`, `-h`, `-V`):
+ * `--refuse=GLOB[,GLOB...]`, `--mode=auto|fuse-bpf|passthrough|userspace`,
+ * `--stats=FILE` (request counters as JSON at unmount) and
+ * `--timeout=SECONDS` (entry and attribute timeout, default 1).
+ *
  * \include fallback_bpf.c
  */
 

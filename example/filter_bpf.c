@@ -33,9 +33,15 @@
  *
  *     filter_bpf [options] SOURCE MOUNTPOINT --hide='*.key,secret*'
  *
- * and try `ls MOUNTPOINT`, `cat MOUNTPOINT/some/file`.  With
- * `--stats=FILE` the daemon writes its request counters at unmount: READ
- * stays at zero for the daemon, whatever is read.
+ * and try `ls MOUNTPOINT`, `cat MOUNTPOINT/some/file`.  Options, besides
+ * libfuse's (`-f`, `-d`, `-s`, `-o opt,...`, `-h`, `-V`):
+ *
+ * - `--hide=GLOB[,GLOB...]`: names to hide (fnmatch(3) patterns, matched
+ *   against each name on its own, never against "." or "..");
+ * - `--mode=auto|fuse-bpf|passthrough|userspace`: force a mode;
+ * - `--stats=FILE`: write the request counters as JSON at unmount (READ
+ *   stays at zero for the daemon, whatever is read);
+ * - `--timeout=SECONDS`: entry and attribute timeout (default 1).
  *
  * \include filter_bpf.c
  */
