@@ -21,9 +21,9 @@
  * its own handlers below.  Nodes made by CREATE, MKDIR, MKNOD, SYMLINK and
  * LINK are always the daemon's, as those replies carry no backing.
  *
- * With the fuse-bpf kernel, symlinks and special files always take the
- * fallback path: the kernel only accepts backing fds opened for I/O, and
- * those objects can only be had as O_PATH fds.
+ * Symlinks and special files can only be had as O_PATH fds; on a kernel
+ * that refuses those as backing (the RFC's fget() does) they take the
+ * fallback path.
  *
  * `--refuse=GLOB[,GLOB...]` makes the attach fail for matching names (the
  * library is handed an invalid fd, as a buggy daemon would), to show and
@@ -208,11 +208,9 @@ static int make_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 }
 
 /*
- * An fd to attach as the backing of the object @pathfd (O_PATH) refers to.
- * The fuse-bpf kernel takes only fds opened for I/O, so regular files and
- * directories are opened for reading; symlinks and special files can only
- * be had as O_PATH fds, which it refuses: those nodes fall back to the
- * daemon in that mode.
+ * An fd to attach as the backing of the object @pathfd (O_PATH) refers to:
+ * regular files and directories are opened for reading, which every kernel
+ * takes; symlinks and special files can only be dup()ed as O_PATH fds.
  */
 static int backing_fd(int pathfd, mode_t mode)
 {

@@ -20,10 +20,10 @@
  * are served by the kernel (mode fuse-bpf) or by libfuse-bpf (modes
  * passthrough and userspace) and never reach this daemon.
  *
- * The fuse-bpf kernel takes only fds opened for I/O as backing, so regular
- * files are opened for reading to be attached; a symlink or a special file
- * can only be had as an O_PATH fd, which the kernel refuses.  Such a node
- * stays the daemon's, which then answers GETATTR and READLINK for it.
+ * Regular files are attached through fds opened for reading, which every
+ * kernel takes.  A symlink or a special file can only be had as an O_PATH
+ * fd; a kernel that refuses those (the RFC's fget() does) leaves such a
+ * node to the daemon, which then answers GETATTR and READLINK for it.
  *
  * Compile with:
  *

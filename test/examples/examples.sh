@@ -194,10 +194,7 @@ test_filter() {
 		expect_count READ daemon -eq 0
 		expect_count WRITE daemon -eq 0
 		expect_count OPEN daemon -eq 0
-		# fuse-bpf takes no O_PATH fd: there the daemon serves symlinks.
-		if [ "$mode" != fuse-bpf ]; then
-			expect_count READLINK daemon -eq 0
-		fi
+		expect_count READLINK daemon -eq 0
 		if [ "$mode" = userspace ]; then
 			expect_count READ library -gt 0
 		fi
