@@ -124,7 +124,9 @@ add_prog() {
 	copy_libs "$1"
 }
 
-add_prog "$builddir/example/passthrough_bpf" /bin
+for p in passthrough_bpf filter_bpf; do
+	add_prog "$builddir/example/$p" /bin
+done
 for p in guest_exit malformed no_daemon_mount; do
 	add_prog "$builddir/test/guest/$p" /bin
 done

@@ -1,74 +1,69 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Guest test: passthrough_bpf (mode fuse-bpf) killed with SIGKILL while a
-# backed file is open and being read.  No oops (init.sh checks dmesg),
-# operations that need the daemon report ENOTCONN, the reader is not
-# stuck, the mount unmounts, and a fresh mount over the same source works.
+# Guest test: a daemon killed with SIGKILL while a backed file is open and
+# being read, in mode fuse-bpf.  Two daemons:
+#
+# - passthrough_bpf backs the whole tree (root_dir=), so the kernel keeps
+#   serving it after the daemon's death, as it serves a no_daemon mount;
+#   what every operation then gives is printed.
+# - filter_bpf answers for directories itself and backs only the files:
+#   after its death, operations on its directories report ENOTCONN.
+#
+# For both: no oops (init.sh checks dmesg), the reader is not stuck, the
+# mount unmounts, and a fresh mount over the same source works.
 . /tests/lib.sh
 
 w=/tmp/dkill
 src=$w/src
 mnt=$w/mnt
 rm -rf "$w"
-mkdir -p "$src/dir" "$mnt"
+mkdir -p "$src/dir/sub" "$mnt"
 dd if=/dev/urandom of="$src/big" bs=1M count=32 2>/dev/null
 echo "small" >"$src/dir/small"
+echo "deeper" >"$src/dir/sub/file"
 
-if [ ! -x /bin/passthrough_bpf ]; then
-	fail passthrough_bpf "passthrough_bpf was not built"
-	guest_script_end
-	exit 0
-fi
-
-if ! start_pt fuse-bpf "$src" "$mnt" "$w/stats" "$w/log"; then
-	fail daemon-kill-mount "passthrough_bpf did not start: $(cat "$w/log")"
-	kill -9 "$PT_PID" 2>/dev/null
-	cleanup_mount "$mnt"
-	guest_script_end
-	exit 0
-fi
-pass daemon-kill-mount "mode $(pt_mode "$w/log")"
-
-# The reader keeps one descriptor of the backed file open and reads it in
+# start_reader: one descriptor of the backed file kept open and read in
 # 64 KiB steps, over and over, until told to stop or a read fails.
-(
-	exec 3<"$mnt/big" || exit 3
-	echo started >"$w/reader.started"
-	while [ ! -e "$w/reader.stop" ]; do
-		if ! dd bs=64k count=1 of=/dev/null <&3 2>"$w/reader.err"; then
-			echo "read error: $(cat "$w/reader.err")" >"$w/reader.out"
-			exit 1
-		fi
+start_reader() {
+	rm -f "$w/reader.started" "$w/reader.stop" "$w/reader.out"
+	(
+		exec 3<"$mnt/big" || exit 3
+		echo started >"$w/reader.started"
+		while [ ! -e "$w/reader.stop" ]; do
+			if ! dd bs=64k count=1 of=/dev/null <&3 2>"$w/reader.err"
+			then
+				echo "read error: $(tail -n 1 "$w/reader.err")" \
+					>"$w/reader.out"
+				exit 1
+			fi
+		done
+		echo "still reading at the end" >"$w/reader.out"
+		exit 0
+	) &
+	reader=$!
+	i=0
+	while [ ! -e "$w/reader.started" ] && kill -0 "$reader" 2>/dev/null &&
+		[ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
 	done
-	echo "stopped" >"$w/reader.out"
-	exit 0
-) &
-reader=$!
-i=0
-while [ ! -e "$w/reader.started" ] && kill -0 "$reader" 2>/dev/null &&
-	[ $i -lt 200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ -e "$w/reader.started" ]; then
-	pass daemon-kill-reader-open "a backed file is open and being read"
-else
-	fail daemon-kill-reader-open "the reader could not open the file"
-fi
-sleep 1
+	[ -e "$w/reader.started" ]
+}
 
-kill -9 "$PT_PID"
-if wait_gone "$PT_PID" 10; then
-	pass daemon-kill-killed "passthrough_bpf killed while the file was read"
-else
-	fail daemon-kill-killed "passthrough_bpf did not die"
-fi
-wait "$PT_PID" 2>/dev/null
-sleep 1
+stop_reader() {
+	touch "$w/reader.stop"
+	if wait_gone "$reader" 20; then
+		pass "$1-reader-done" "reader: $(cat "$w/reader.out" 2>/dev/null)"
+	else
+		fail "$1-reader-done" "the reader is stuck"
+		kill -9 "$reader" 2>/dev/null
+		wait_gone "$reader" 10
+	fi
+	wait "$reader" 2>/dev/null
+}
 
-# Operations after the daemon's death: each outcome is printed; those the
-# kernel cannot serve without a daemon must fail with ENOTCONN.
-enotconn=0
+# probe WHAT CMD...: run CMD on the mount after the kill; print the
+# outcome, count ENOTCONN answers in $enotconn.
 probe() {
 	what=$1
 	shift
@@ -81,48 +76,104 @@ probe() {
 		esac
 	fi
 }
-probe "stat big" stat "$mnt/big"
-probe "ls dir" ls "$mnt/dir"
-probe "cat dir/small" cat "$mnt/dir/small"
-probe "stat new name" stat "$mnt/never-seen"
-probe "mkdir" mkdir "$mnt/newdir"
-probe "chmod" chmod 600 "$mnt/dir/small"
-probe "mknod" mknod "$mnt/fifo" p
-if [ $enotconn -gt 0 ]; then
-	pass daemon-kill-errors "$enotconn operation(s) reported ENOTCONN"
+
+# kill_daemon NAME PID: SIGKILL the daemon while the reader reads.
+kill_daemon() {
+	sleep 1
+	kill -9 "$2"
+	if wait_gone "$2" 10; then
+		pass "$1-killed" "killed while the file was being read"
+	else
+		fail "$1-killed" "the daemon did not die"
+	fi
+	wait "$2" 2>/dev/null
+	# Past the 1 s entry and attribute timeouts of the daemon's nodes.
+	sleep 2
+}
+
+unmount_and_remount() {
+	if umount "$mnt"; then
+		pass "$1-unmount"
+	else
+		fail "$1-unmount" "umount failed"
+		umount -l "$mnt"
+	fi
+	if grep -q " $mnt " /proc/mounts; then
+		fail "$1-mount-gone" "still in /proc/mounts"
+	fi
+	if start_pt fuse-bpf "$src" "$mnt" "$w/stats2" "$w/log2" &&
+		cmp "$mnt/big" "$src/big" &&
+		cmp "$mnt/dir/small" "$src/dir/small"; then
+		pass "$1-remount" "a fresh mount over the same source works"
+	else
+		fail "$1-remount" "$(cat "$w/log2")"
+	fi
+	stop_pt "$mnt" || fail "$1-remount-unmount" "umount or daemon exit failed"
+}
+
+# 1. passthrough_bpf: the whole tree is backed.
+if [ ! -x /bin/passthrough_bpf ]; then
+	fail passthrough_bpf "passthrough_bpf was not built"
+elif ! start_pt fuse-bpf "$src" "$mnt" "$w/stats" "$w/log"; then
+	fail kill-backed-mount "passthrough_bpf did not start: $(cat "$w/log")"
+	kill -9 "$PT_PID" 2>/dev/null
+	cleanup_mount "$mnt"
 else
-	fail daemon-kill-errors "no operation reported ENOTCONN"
+	pass kill-backed-mount "passthrough_bpf, mode $(pt_mode "$w/log")"
+	if start_reader; then
+		pass kill-backed-reader "a backed file is open and being read"
+	else
+		fail kill-backed-reader "the reader could not open the file"
+	fi
+	kill_daemon kill-backed "$PT_PID"
+	enotconn=0
+	probe "stat big" stat "$mnt/big"
+	probe "ls dir" ls "$mnt/dir"
+	probe "cat dir/sub/file" cat "$mnt/dir/sub/file"
+	probe "mkdir" mkdir "$mnt/newdir"
+	stop_reader kill-backed
+	unmount_and_remount kill-backed
 fi
 
-touch "$w/reader.stop"
-if wait_gone "$reader" 20; then
-	pass daemon-kill-reader-done "reader: $(cat "$w/reader.out" 2>/dev/null)"
+# 2. filter_bpf: directories are the daemon's, files are backed.
+if [ ! -x /bin/filter_bpf ]; then
+	fail filter_bpf "filter_bpf was not built"
 else
-	fail daemon-kill-reader-done "the reader is stuck"
-	kill -9 "$reader" 2>/dev/null
-	wait_gone "$reader" 10
-fi
-wait "$reader" 2>/dev/null
-
-if umount "$mnt"; then
-	pass daemon-kill-unmount
-else
-	fail daemon-kill-unmount "umount failed"
-	umount -l "$mnt"
-fi
-if grep -q " $mnt " /proc/mounts; then
-	fail daemon-kill-mount-gone "still in /proc/mounts"
-fi
-
-# A fresh mount over the same source.
-if start_pt fuse-bpf "$src" "$mnt" "$w/stats2" "$w/log2" &&
-	cmp "$mnt/big" "$src/big" && cmp "$mnt/dir/small" "$src/dir/small"; then
-	pass daemon-kill-remount "a fresh mount over the same source works"
-else
-	fail daemon-kill-remount "$(cat "$w/log2")"
-fi
-if ! stop_pt "$mnt"; then
-	fail daemon-kill-remount-unmount "umount or daemon exit failed"
+	filter_bpf -f --mode=fuse-bpf --hide='*.hidden' "$src" "$mnt" \
+		>"$w/flog" 2>&1 &
+	fpid=$!
+	i=0
+	while ! grep -q " $mnt " /proc/mounts && kill -0 "$fpid" 2>/dev/null &&
+		[ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if ! grep -q " $mnt " /proc/mounts || ! ls "$mnt/dir" >/dev/null; then
+		fail kill-filter-mount "filter_bpf did not mount: $(cat "$w/flog")"
+		kill -9 "$fpid" 2>/dev/null
+		cleanup_mount "$mnt"
+	else
+		pass kill-filter-mount "filter_bpf, mode fuse-bpf"
+		if start_reader; then
+			pass kill-filter-reader "a backed file is open and being read"
+		else
+			fail kill-filter-reader "the reader could not open the file"
+		fi
+		kill_daemon kill-filter "$fpid"
+		enotconn=0
+		probe "ls dir (daemon's directory)" ls "$mnt/dir"
+		probe "stat dir/sub (daemon's directory)" stat "$mnt/dir/sub"
+		probe "stat never-seen (lookup in the daemon's root)" \
+			stat "$mnt/never-seen"
+		probe "stat big (backed file)" stat "$mnt/big"
+		if [ $enotconn -gt 0 ]; then
+			pass kill-filter-errors "$enotconn operation(s) on the daemon's nodes reported ENOTCONN"
+		else
+			fail kill-filter-errors "no operation reported ENOTCONN"
+		fi
+		stop_reader kill-filter
+		unmount_and_remount kill-filter
+	fi
 fi
 rm -rf "$w"
 guest_script_end
