@@ -299,10 +299,13 @@ measure() {
 
 results=$work/results
 : >"$results"
-for t in $run_targets; do
+# Targets take turns within each workload and each round, so that a change
+# in the machine's load during the run falls on all of them alike.
+round=0
+while [ $round -lt "$repeat" ]; do
 	for w in $(echo "$workloads" | tr ',' ' '); do
-		n=0
-		while [ $n -lt "$repeat" ]; do
+		for t in $run_targets; do
+			grep -q "^$t $w failed" "$results" && continue
 			prepare "$w"
 			mount_target "$t"
 			if line=$(measure "$w"); then
@@ -310,15 +313,14 @@ for t in $run_targets; do
 				echo "$t $w $line $(requests daemon)" \
 					"$(requests library)" >>"$results"
 				note "$t $w: $line"
-				n=$((n + 1))
 			else
 				umount_target
 				echo "$t $w failed" >>"$results"
 				note "$t $w: failed"
-				n=$repeat
 			fi
 		done
 	done
+	round=$((round + 1))
 done
 
 # fs_type PATH: type of the filesystem PATH is on, from /proc/mounts.
