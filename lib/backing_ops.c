@@ -917,12 +917,6 @@ static void bop_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 /* Directories                                                            */
 /* ---------------------------------------------------------------------- */
 
-struct fbpf_dir {
-	DIR *dp;
-	off_t offset;			/* where the stream stands */
-	struct dirent *entry;		/* read but not yet sent */
-};
-
 static struct fbpf_dir *dir_of(const struct fuse_file_info *fi)
 {
 	return (struct fbpf_dir *)(uintptr_t)fi->fh;
@@ -964,7 +958,9 @@ static void bop_opendir(fuse_req_t req, fuse_ino_t ino,
 	fi->keep_cache = 0;
 	fi->cache_readdir = 0;
 	fbpf_node_open_begin(bs, n, fd);
+	fbpf_nodes_dir_track(bs, d);
 	if (fuse_reply_open(req, fi)) {
+		fbpf_nodes_dir_untrack(bs, d);
 		closedir(d->dp);
 		free(d);
 		fbpf_node_open_end(bs, n);
@@ -1094,6 +1090,7 @@ static void bop_releasedir(fuse_req_t req, fuse_ino_t ino,
 	struct fbpf_node *n = fbpf_node_get(bs, ino);
 	struct fbpf_dir *d = dir_of(fi);
 
+	fbpf_nodes_dir_untrack(bs, d);
 	closedir(d->dp);
 	free(d);
 	if (n) {

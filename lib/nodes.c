@@ -31,6 +31,7 @@ struct fbpf_nodes {
 	size_t nbuckets;		/* power of two, same for both tables */
 	size_t count;			/* nodes in by_id */
 	uint64_t next_id;		/* next library node id, without the bit */
+	struct fbpf_dir *dirs;		/* directory streams still open */
 };
 
 static size_t hash_u64(uint64_t v)
@@ -103,6 +104,13 @@ void fbpf_nodes_destroy(struct fbpf_nodes *t)
 
 	if (!t)
 		return;
+	while (t->dirs) {
+		struct fbpf_dir *d = t->dirs;
+
+		t->dirs = d->next;
+		closedir(d->dp);
+		free(d);
+	}
 	for (i = 0; i < t->nbuckets; i++) {
 		struct fbpf_node *n = t->by_id[i];
 
@@ -523,5 +531,32 @@ void fbpf_node_open_end(struct fuse_bpf_session *bs, struct fbpf_node *n)
 	if (n->linked && n->detach_pending && n->nopen == 0)
 		table_retire(t, n);
 	pthread_mutex_unlock(&n->open_lock);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void fbpf_nodes_dir_track(struct fuse_bpf_session *bs, struct fbpf_dir *d)
+{
+	struct fbpf_nodes *t = bs->nodes;
+
+	pthread_mutex_lock(&t->lock);
+	d->prev = NULL;
+	d->next = t->dirs;
+	if (t->dirs)
+		t->dirs->prev = d;
+	t->dirs = d;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void fbpf_nodes_dir_untrack(struct fuse_bpf_session *bs, struct fbpf_dir *d)
+{
+	struct fbpf_nodes *t = bs->nodes;
+
+	pthread_mutex_lock(&t->lock);
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		t->dirs = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
 	pthread_mutex_unlock(&t->lock);
 }

@@ -9,6 +9,7 @@
 
 #include "fuse_bpf_i.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 /*
@@ -38,6 +39,22 @@ struct fbpf_node {
 	int backing_id;			/* > 0: passthrough backing id */
 	bool detach_pending;		/* detach at the last release */
 };
+
+/*
+ * A directory stream opened for the kernel (OPENDIR).  RELEASEDIR normally
+ * frees it; the table keeps the streams still open so that a session torn
+ * down before the kernel released them does not leak them.
+ */
+struct fbpf_dir {
+	struct fbpf_dir *prev, *next;	/* guarded by the table lock */
+	DIR *dp;
+	off_t offset;			/* where the stream stands */
+	struct dirent *entry;		/* read but not yet sent */
+};
+
+/* Keep @d on the table's list of open streams until untracked. */
+void fbpf_nodes_dir_track(struct fuse_bpf_session *bs, struct fbpf_dir *d);
+void fbpf_nodes_dir_untrack(struct fuse_bpf_session *bs, struct fbpf_dir *d);
 
 /* The node @ino with one more reference, or NULL when it is not served. */
 struct fbpf_node *fbpf_node_get(struct fuse_bpf_session *bs, fuse_ino_t ino);
