@@ -42,7 +42,7 @@ usage: run.sh [-b BUILDDIR] [-t TARGETS] [-w WORKLOADS] [-s MIB] [-c COUNT]
   -s MIB       size of the sequential file (default 256)
   -c COUNT     random reads (default 20000)
   -f FILES     small files for create/stat/unlink/lsR (default 2000)
-  -r REPEAT    runs of each measurement, the best one counts (default 2)
+  -r REPEAT    runs of each measurement, the best one counts (default 3)
   -d DIR       where the lower directory and mount point go (default /tmp)
   -l LABEL     section title (default: host or guest)
   -o FILE      write the report to FILE (with the document header)
@@ -57,7 +57,7 @@ workloads=seqread,seqwrite,randread,create,stat,unlink,lsR
 size=256
 count=20000
 files=2000
-repeat=2
+repeat=3
 base=/tmp
 label=
 out=
@@ -264,6 +264,10 @@ prepare() {
 			die "cannot create the test file"
 		;;
 	seqwrite)
+		# An untimed write of the same size first, so that every
+		# target starts with the same free page cache.
+		"$bench" write "$lower/wfile" "$size" 1048576 >/dev/null ||
+			die "cannot write to $lower"
 		rm -f "$lower/wfile"
 		;;
 	create)
