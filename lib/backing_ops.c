@@ -29,10 +29,12 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Flags of an OPEN or CREATE request that must not reach the lower open. */
@@ -679,6 +681,13 @@ static void bop_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 /* Files                                                                  */
 /* ---------------------------------------------------------------------- */
 
+/* The current request is a CREATE or a TMPFILE served as one. */
+static bool creating(void)
+{
+	return fbpf_cur.opcode == FUSE_CREATE ||
+	       fbpf_cur.opcode == FUSE_TMPFILE;
+}
+
 /*
  * Answer an OPEN or CREATE whose lower file is @fd: a passthrough open when
  * the node has a backing id, an ordinary one otherwise.  On failure the
@@ -699,7 +708,7 @@ static void reply_opened(fuse_req_t req, struct fuse_bpf_session *bs,
 	 * from the thread dispatching this very request.
 	 */
 	if (id > 0 && (fbpf_cur.bs != bs ||
-		       fbpf_cur.opcode != (e ? FUSE_CREATE : FUSE_OPEN))) {
+		       (e ? !creating() : fbpf_cur.opcode != FUSE_OPEN))) {
 		fuse_log(FUSE_LOG_ERR,
 			 "fuse-bpf: passthrough open outside its request\n");
 		close(fd);
@@ -763,10 +772,20 @@ static void bop_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	if (!p)
 		return;
-	flags = (fi->flags & ~(O_NOCTTY | O_DIRECT)) | O_CREAT | O_CLOEXEC;
+	flags = fi->flags & ~(O_NOCTTY | O_DIRECT);
+	/*
+	 * A TMPFILE comes as a CREATE (see session.c): the file is an
+	 * unnamed one in the parent, linkable unless O_EXCL.
+	 */
+	if (fbpf_cur.opcode == FUSE_TMPFILE) {
+		flags = (flags & ~(O_CREAT | O_TMPFILE)) | O_TMPFILE;
+		name = ".";
+	} else {
+		flags |= O_CREAT;
+	}
 	err = creds_enter(req, &c, true);
 	if (!err) {
-		fd = openat(p->fd, name, flags, mode);
+		fd = openat(p->fd, name, flags | O_CLOEXEC, mode);
 		if (fd < 0)
 			err = -errno;
 		creds_restore(&c);
@@ -1108,6 +1127,103 @@ static void bop_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
 }
 
+/* ---------------------------------------------------------------------- */
+/* flock                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Each FUSE open file has its own open backing file (fi->fh), so flock(2)
+ * on it has flock's per-open-file semantics and conflicts with every
+ * other user of the lower file.
+ */
+
+/* How often a waiting flock tries again. */
+#define FBPF_FLOCK_POLL_NS 5000000L
+
+struct flock_wait {
+	fuse_req_t req;
+	struct fbpf_core *core;
+	int fd;
+	int op;
+};
+
+/*
+ * A flock that has to wait does so in a thread of its own, so that the
+ * session loop (single-threaded, perhaps) goes on serving the requests that
+ * may release the lock.  It tries without blocking until it gets the lock,
+ * the caller is interrupted (INTERRUPT) or the session goes away; the
+ * kernel keeps the file open until the request is answered.
+ */
+static void *flock_waiter(void *arg)
+{
+	struct flock_wait *w = arg;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = FBPF_FLOCK_POLL_NS };
+	int err;
+
+	for (;;) {
+		err = flock(w->fd, w->op | LOCK_NB) ? errno : 0;
+		if (err != EWOULDBLOCK)
+			break;
+		if (fuse_req_interrupted(w->req) ||
+		    atomic_load(&w->core->stopping)) {
+			err = EINTR;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	fuse_reply_err(w->req, err);
+	atomic_fetch_sub(&w->core->lock_waiters, 1);
+	free(w);
+	return NULL;
+}
+
+static int flock_wait_start(fuse_req_t req, int fd, int op)
+{
+	struct fuse_bpf_session *bs = session(req);
+	struct flock_wait *w = malloc(sizeof(*w));
+	pthread_attr_t attr;
+	pthread_t th;
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	w->req = req;
+	w->core = fbpf_core_of(bs);
+	w->fd = fd;
+	w->op = op;
+	err = pthread_attr_init(&attr);
+	if (!err) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		atomic_fetch_add(&w->core->lock_waiters, 1);
+		err = pthread_create(&th, &attr, flock_waiter, w);
+		if (err)
+			atomic_fetch_sub(&w->core->lock_waiters, 1);
+		pthread_attr_destroy(&attr);
+	}
+	if (err) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: no thread to wait for a flock: %s\n",
+			 strerror(err));
+		free(w);
+		return -ENOLCK;
+	}
+	return 0;
+}
+
+static void bop_flock(fuse_req_t req, fuse_ino_t ino,
+		      struct fuse_file_info *fi, int op)
+{
+	int fd = (int)fi->fh, err;
+
+	err = flock(fd, op | LOCK_NB) ? errno : 0;
+	if (err == EWOULDBLOCK && !(op & LOCK_NB)) {
+		err = -flock_wait_start(req, fd, op & ~LOCK_NB);
+		if (!err)
+			return;
+	}
+	fuse_reply_err(req, err);
+}
+
 const struct fuse_lowlevel_ops fbpf_backing_ops = {
 	.lookup = bop_lookup,
 	.getattr = bop_getattr,
@@ -1142,4 +1258,5 @@ const struct fuse_lowlevel_ops fbpf_backing_ops = {
 	.readdirplus = bop_readdirplus,
 	.copy_file_range = bop_copy_file_range,
 	.lseek = bop_lseek,
+	.flock = bop_flock,
 };

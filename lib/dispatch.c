@@ -115,6 +115,16 @@ static void default_statfs(fuse_req_t req)
 
 /* ---------------------------------------------------------------------- */
 
+/*
+ * flock goes to userspace when the library serves files from the start
+ * (a backed root), so that it reaches the backing files.  Without a backed
+ * root it stays with the kernel, unless the daemon takes it.
+ */
+static bool lib_flock(struct fuse_bpf_session *bs)
+{
+	return lower_mode(bs) && bs->cfg.root_fd >= 0 && B.flock;
+}
+
 static void w_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fuse_bpf_session *bs = fbpf_cur.bs;
@@ -132,7 +142,7 @@ static void w_init(void *userdata, struct fuse_conn_info *conn)
 	 */
 	if (!(bs->dops.getlk && bs->dops.setlk))
 		conn->want &= ~FUSE_CAP_POSIX_LOCKS;
-	if (!bs->dops.flock)
+	if (!bs->dops.flock && !lib_flock(bs))
 		conn->want &= ~FUSE_CAP_FLOCK_LOCKS;
 	plus = bs->dops.readdirplus ||
 	       (lower && !bs->dops.readdir && B.readdirplus);
@@ -618,6 +628,16 @@ static void w_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	SESSION_OR_EIO(bs, req);
 	srv = served(bs, parent);
+	/*
+	 * A TMPFILE the read hook handed over as a CREATE (see session.c)
+	 * never reaches the daemon's create.  Should its parent have lost
+	 * its backing meanwhile, the answer is the one the kernel gives for a
+	 * file system without O_TMPFILE, for this request only.
+	 */
+	if (fbpf_cur.opcode == FUSE_TMPFILE && !srv) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	if (!srv && !watch_entry(bs, req, FUSE_CREATE, false))
 		return;
 	ROUTE(bs, srv, create, fuse_reply_err(req, ENOSYS),
@@ -686,9 +706,17 @@ static void w_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		    int op)
 {
 	struct fuse_bpf_session *bs;
+	bool srv;
 
 	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), flock, fuse_reply_err(req, ENOSYS),
+	srv = served(bs, ino);
+	/*
+	 * Once flock reaches userspace for the library, a daemon's node
+	 * whose daemon cannot lock answers ENOLCK, as a file system without
+	 * locking does.
+	 */
+	ROUTE(bs, srv, flock,
+	      fuse_reply_err(req, !srv && lib_flock(bs) ? ENOLCK : ENOSYS),
 	      req, ino, fi, op);
 }
 

@@ -193,6 +193,9 @@ struct fbpf_core {
 	bool mounted;
 	_Atomic uint64_t init_unique;	/* 0: no INIT reply expected */
 	_Atomic unsigned int pending;	/* entries in the reply table */
+	/* backing_ops.c: threads waiting for a flock() on a backed file. */
+	_Atomic unsigned int lock_waiters;
+	_Atomic bool stopping;		/* destroy waits for lock_waiters */
 };
 static inline struct fbpf_core *fbpf_core_of(struct fuse_bpf_session *bs)
 {

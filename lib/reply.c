@@ -599,11 +599,17 @@ void fbpf_passthrough_unregister(struct fuse_bpf_session *bs, int id)
 			 id, strerror(errno));
 }
 
+/*
+ * The reply of the current request, @opcode, gets FOPEN_PASSTHROUGH.  A
+ * TMPFILE is served as a CREATE (see session.c) and has CREATE's reply.
+ */
 static int add_passthrough(fuse_req_t req, uint32_t opcode, int backing_id)
 {
 	struct fuse_bpf_session *bs = fbpf_cur.bs;
+	bool same = fbpf_cur.opcode == opcode ||
+		    (opcode == FUSE_CREATE && fbpf_cur.opcode == FUSE_TMPFILE);
 
-	if (!bs || fbpf_cur.opcode != opcode) {
+	if (!bs || !same) {
 		fuse_log(FUSE_LOG_ERR,
 			 "fuse-bpf: passthrough reply outside of the dispatching thread\n");
 		return -EINVAL;

@@ -187,10 +187,29 @@ static int handle_init(struct fuse_bpf_session *bs, int fd,
 /* Custom io                                                              */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * FUSE_TMPFILE (protocol 7.37) is unknown to libfuse 3.14, which answers
+ * ENOSYS, and the kernel then refuses O_TMPFILE on the whole mount.  Its
+ * request (fuse_create_in and a name) and reply (fuse_entry_out and
+ * fuse_open_out) have CREATE's layout, so one whose parent the library
+ * serves is handed to libfuse as a CREATE; fbpf_cur keeps the real opcode,
+ * by which the create handlers (and the counters) know it for a tmpfile.
+ * Other TMPFILE requests keep libfuse's answer.
+ */
+static void tmpfile_as_create(struct fuse_bpf_session *bs,
+			      struct fuse_in_header *ih, size_t len)
+{
+	if (len < sizeof(*ih) + sizeof(struct fuse_create_in) ||
+	    fbpf_mode(bs) == FUSE_BPF_MODE_KERNEL ||
+	    !fbpf_nodes_serves(bs, ih->nodeid))
+		return;
+	ih->opcode = FUSE_CREATE;
+}
+
 static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
 {
 	struct fuse_bpf_session *bs = session_of_fd(fd, userdata);
-	const struct fuse_in_header *ih = buf;
+	struct fuse_in_header *ih = buf;
 	ssize_t n;
 
 	n = read(fd, buf, buf_len);
@@ -206,6 +225,8 @@ static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
 					  memory_order_relaxed);
 	if (ih->opcode == FUSE_INIT)
 		handle_init(bs, fd, ih, (size_t)n);
+	else if (ih->opcode == FUSE_TMPFILE)
+		tmpfile_as_create(bs, ih, (size_t)n);
 	return n;
 }
 
@@ -512,6 +533,12 @@ void fuse_bpf_session_destroy(struct fuse_bpf_session *bs)
 		return;
 	core = fbpf_core_of(bs);
 	fuse_bpf_session_unmount(bs);
+	if (core) {
+		/* Waiting flocks answer once they see this (backing_ops.c). */
+		atomic_store(&core->stopping, true);
+		while (atomic_load(&core->lock_waiters))
+			usleep(1000);
+	}
 	if (bs->se) {
 		/* fuse_session_destroy() may call the destroy operation. */
 		fbpf_cur.bs = bs;
