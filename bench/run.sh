@@ -42,7 +42,7 @@ usage: run.sh [-b BUILDDIR] [-t TARGETS] [-w WORKLOADS] [-s MIB] [-c COUNT]
   -s MIB       size of the sequential file (default 256)
   -c COUNT     random reads (default 20000)
   -f FILES     small files for create/stat/unlink/lsR (default 2000)
-  -r REPEAT    runs of each measurement, the best one counts (default 3)
+  -r REPEAT    runs of each measurement, the best one counts (default 2)
   -d DIR       where the lower directory and mount point go (default /tmp)
   -l LABEL     section title (default: host or guest)
   -o FILE      write the report to FILE (with the document header)
@@ -57,7 +57,7 @@ workloads=seqread,seqwrite,randread,create,stat,unlink,lsR
 size=256
 count=20000
 files=2000
-repeat=3
+repeat=2
 base=/tmp
 label=
 out=
