@@ -118,7 +118,8 @@ cleanup_mount() {
 # conf_run TAG MODE [TEST...]: the conformance runner for MODE on a tmpfs
 # of its own (/tmp/conf-TAG, so runs in parallel do not share free-space
 # figures); results in /tmp/conf-TAG.res, messages in /tmp/conf-TAG.err,
-# exit status in /tmp/conf-TAG.rc.
+# exit status in /tmp/conf-TAG.rc, passthrough_bpf's --stats output in
+# /tmp/conf-TAG.stats (absent when the daemon wrote none).
 conf_run() {
 	tag=$1
 	mode=$2
@@ -126,12 +127,75 @@ conf_run() {
 	d=/tmp/conf-$tag
 	mkdir -p "$d"
 	mount -t tmpfs -o size=900m "conf-$tag" "$d"
-	CONF_TIMEOUT=120 sh /tests/run_conformance.sh /bin/passthrough_bpf \
-		/opt/conformance/conformance "$mode" "$d" "$@" \
-		>"$d.res" 2>"$d.err"
+	# The runner keeps its work directory (and the daemon's statistics
+	# in it); unmounting the filesystem below removes it.
+	CONF_KEEP=1 CONF_TIMEOUT=120 sh /tests/run_conformance.sh \
+		/bin/passthrough_bpf /opt/conformance/conformance "$mode" "$d" \
+		"$@" >"$d.res" 2>"$d.err"
 	echo $? >"$d.rc"
+	rm -f "$d.stats"
+	for s in "$d"/conformance.*/stats.json; do
+		[ -f "$s" ] && cp "$s" "$d.stats"
+	done
+	sed -i '/^kept /d' "$d.err"
 	umount "$d" || umount -l "$d"
 	rmdir "$d"
+}
+
+# stats_cell STATS OPCODE: "daemon/library" for one opcode of a stats
+# file, "-" when there is no file.
+stats_cell() {
+	if [ -f "$1" ]; then
+		echo "$(json_count "$1" "$2" daemon)/$(json_count "$1" "$2" library)"
+	else
+		echo -
+	fi
+}
+
+# stats_compare NAME BACKED USERSPACE: print the counters of two stats
+# files (fuse-bpf and userspace mode of the same workload) as a table, one
+# opcode a line, and require every opcode but INIT and DESTROY to have
+# reached neither the daemon nor the library in BACKED.
+stats_compare() {
+	echo "---- $1: requests that reached userspace (daemon/library)"
+	printf '    %-16s %12s %14s\n' opcode fuse-bpf userspace
+	ops=$( (json_table "$2"; json_table "$3") 2>/dev/null |
+		awk '{ print $1 }' | sort -u)
+	for op in $ops; do
+		printf '    %-16s %12s %14s\n' "$op" "$(stats_cell "$2" "$op")" \
+			"$(stats_cell "$3" "$op")"
+	done
+	if [ ! -s "$2" ]; then
+		fail "$1-zero-requests" "no statistics from the fuse-bpf run"
+		return
+	fi
+	if [ "$(json_mode "$2")" != fuse-bpf ]; then
+		fail "$1-zero-requests" "the statistics say mode $(json_mode "$2")"
+		return
+	fi
+	if [ "$(json_count "$2" INIT daemon)" -lt 1 ]; then
+		fail "$1-zero-requests" "INIT not counted: the statistics are not read right"
+		return
+	fi
+	bad=
+	for op in $(json_table "$2" | awk '{ print $1 }'); do
+		case $op in
+		INIT|DESTROY) continue ;;
+		esac
+		[ "$(stats_cell "$2" "$op")" = 0/0 ] || bad="$bad $op=$(stats_cell "$2" "$op")"
+	done
+	total=0
+	if [ -s "$3" ]; then
+		total=$(json_table "$3" | sed 's/[^ ]* daemon=\([0-9]*\) library=\([0-9]*\)/\1 \2/' |
+			awk '{ t += $1 + $2 } END { print t + 0 }')
+	fi
+	if [ -n "$bad" ]; then
+		fail "$1-zero-requests" "reached userspace in fuse-bpf mode:$bad"
+	elif [ "$total" -lt 100 ]; then
+		fail "$1-zero-requests" "the userspace run counted $total requests: the workload did not run"
+	else
+		pass "$1-zero-requests" "only INIT/DESTROY reached userspace in fuse-bpf mode ($total requests in userspace mode)"
+	fi
 }
 
 # conf_show TAG TITLE: print a runner's results and messages.

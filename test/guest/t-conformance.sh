@@ -4,6 +4,8 @@
 # mode and in userspace mode on the patched kernel; every test must give
 # the same result in both modes, except the tests xfail-fuse-bpf.txt lists
 # (expected to fail in fuse-bpf mode until the kernel serves them).  The
+# daemon's request counters of both runs are printed as a table, and in
+# fuse-bpf mode no request but INIT (and DESTROY) may reach userspace.  The
 # userspace results are also printed as "@@ CONF" lines, which the stock
 # module's guest run compares with its own.
 . /tests/lib.sh
@@ -43,7 +45,8 @@ conf_show userspace "mode userspace"
 conf_show fuse-bpf "mode fuse-bpf"
 mv /tmp/conf-userspace.res "$w/res.userspace"
 mv /tmp/conf-fuse-bpf.res "$w/res.fuse-bpf"
-rm -f /tmp/conf-*.err /tmp/conf-*.rc
+stats_compare conformance /tmp/conf-fuse-bpf.stats /tmp/conf-userspace.stats
+rm -f /tmp/conf-*.err /tmp/conf-*.rc /tmp/conf-*.stats
 grep '^[A-Z]* [^ ]* userspace' "$w/res.userspace" |
 	while read -r v t _; do
 		[ "$v" = FAIL ] && [ "$(verdict "$w/res.userspace" "$t")" = GAP ] && v=GAP
