@@ -78,13 +78,21 @@ json_table() {
 		sed -n 's/.*"\([A-Z_0-9]*\)":{"daemon":\([0-9]*\),"library":\([0-9]*\)}*$/\1 daemon=\2 library=\3/p'
 }
 
-# start_pt MODE SOURCE MOUNTPOINT STATS LOG: run passthrough_bpf in the
-# foreground mode, in the background; PT_PID is its pid.  Succeeds once
-# it has printed its mode line.
+# start_pt MODE SOURCE MOUNTPOINT STATS LOG [OPTIONS...]: run
+# passthrough_bpf in the foreground mode, in the background, with the
+# extra OPTIONS; PT_PID is its pid.  Succeeds once it has printed its
+# mode line.
 start_pt() {
-	passthrough_bpf -f --mode="$1" --stats="$4" "$2" "$3" >"$5" 2>&1 &
+	sp_mode=$1
+	sp_src=$2
+	sp_mnt=$3
+	sp_stats=$4
+	sp_log=$5
+	shift 5
+	passthrough_bpf -f --mode="$sp_mode" --stats="$sp_stats" "$@" \
+		"$sp_src" "$sp_mnt" >"$sp_log" 2>&1 &
 	PT_PID=$!
-	wait_for_line "$5" 'passthrough_bpf: mode' 30
+	wait_for_line "$sp_log" 'passthrough_bpf: mode' 30
 }
 
 # pt_mode LOG: the mode passthrough_bpf reported.
@@ -93,7 +101,8 @@ pt_mode() {
 }
 
 # stop_pt MOUNTPOINT: unmount and wait for passthrough_bpf to exit (it
-# writes its statistics then).  Fails if either does not happen.
+# writes its statistics then).  Fails if either does not happen.  The
+# daemon's exit status is left in PT_STATUS (137 when it had to be killed).
 stop_pt() {
 	ok=0
 	if ! umount "$1"; then
@@ -105,6 +114,7 @@ stop_pt() {
 		ok=1
 	fi
 	wait "$PT_PID" 2>/dev/null
+	PT_STATUS=$?
 	return $ok
 }
 

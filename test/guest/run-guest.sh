@@ -19,8 +19,8 @@
 #          running then is killed and the run fails
 #
 # The initramfs holds busybox, init.sh as /init, the module (stripped),
-# the project's programs with the shared libraries ldd names, and the
-# guest scripts.  The script's results come back as "@@ RESULT" markers on
+# the project's programs with the shared libraries ldd names (and
+# libgcc_s.so.1, which glibc loads at run time), and the guest scripts.  The script's results come back as "@@ RESULT" markers on
 # the serial console; this prints one line per result and a closing
 # "N passed, N failed" line.  Exit status: 0 all passed, 1 a failure
 # (including a hang, a guest that never reported, or a BUG/WARNING/Oops/
@@ -123,6 +123,23 @@ add_prog() {
 	cp "$1" "$root$2/"
 	copy_libs "$1"
 }
+
+# glibc loads libgcc_s when a thread is cancelled (the multi-threaded
+# loop cancels its workers at exit); no program links it, so ldd does not
+# name it.
+libgcc_s=$(gcc -print-file-name=libgcc_s.so.1 2>/dev/null || true)
+case $libgcc_s in
+/*) ;;
+*) libgcc_s=$(ldconfig -p | sed -n 's/.*libgcc_s\.so\.1 (libc6,x86-64) => //p' |
+	head -n 1) ;;
+esac
+if [ -z "$libgcc_s" ] || [ ! -f "$libgcc_s" ]; then
+	echo "run-guest.sh: libgcc_s.so.1 not found (gcc -print-file-name," \
+		"ldconfig -p)" >&2
+	exit 1
+fi
+mkdir -p "$root/lib/x86_64-linux-gnu"
+cp -L "$libgcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
 
 for p in passthrough_bpf filter_bpf; do
 	add_prog "$builddir/example/$p" /bin

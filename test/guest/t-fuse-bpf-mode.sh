@@ -5,7 +5,8 @@
 # and listings below the backed root is served by the kernel: none of
 # those requests reaches userspace (the daemon, or the library serving on
 # its behalf), as the --stats counters show.  The same workload then runs
-# in userspace mode, for the request counts beside it.
+# in userspace mode, for the request counts beside it, and in both modes
+# with the multi-threaded loop (--threads), which must exit with status 0.
 . /tests/lib.sh
 
 # Opcodes the kernel core serves for backed nodes.
@@ -60,54 +61,63 @@ workload() {
 	return 0
 }
 
-# run_mode MODE: mount, run the workload, unmount; leaves the counters in
-# $w/stats.MODE and prints them.
+# run_mode NAME MODE [OPTIONS...]: mount with passthrough_bpf's extra
+# OPTIONS, run the workload, unmount; leaves the counters in $w/stats.NAME
+# and prints them.  Results are named NAME-*.
 run_mode() {
-	mode=$1
+	name=$1
+	mode=$2
+	shift 2
 	make_tree
-	rm -f "$w/stats.$mode"
-	if ! start_pt "$mode" "$src" "$mnt" "$w/stats.$mode" "$w/log.$mode"; then
-		fail "$mode-mount" "passthrough_bpf did not start: $(cat "$w/log.$mode")"
+	rm -f "$w/stats.$name"
+	if ! start_pt "$mode" "$src" "$mnt" "$w/stats.$name" "$w/log.$name" \
+		"$@"; then
+		fail "$name-mount" "passthrough_bpf did not start: $(cat "$w/log.$name")"
 		kill -9 "$PT_PID" 2>/dev/null
 		cleanup_mount "$mnt"
 		return 1
 	fi
-	got=$(pt_mode "$w/log.$mode")
+	got=$(pt_mode "$w/log.$name")
 	if [ "$got" = "$mode" ]; then
-		pass "$mode-mode-reported" "passthrough_bpf: mode $got"
+		pass "$name-mode-reported" "passthrough_bpf: mode $got"
 	else
-		fail "$mode-mode-reported" "passthrough_bpf reported '$got'"
+		fail "$name-mode-reported" "passthrough_bpf reported '$got'"
 	fi
 	if workload "$mnt"; then
-		pass "$mode-workload" "results match the lower tree"
+		pass "$name-workload" "results match the lower tree"
 	else
-		fail "$mode-workload" "a workload step failed"
+		fail "$name-workload" "a workload step failed"
 	fi
 	if stop_pt "$mnt"; then
-		pass "$mode-unmount"
+		pass "$name-unmount"
 	else
-		fail "$mode-unmount" "umount or daemon exit failed"
+		fail "$name-unmount" "umount or daemon exit failed"
 	fi
-	if [ ! -s "$w/stats.$mode" ]; then
-		fail "$mode-stats" "no statistics written"
+	if [ "$PT_STATUS" = 0 ]; then
+		pass "$name-daemon-exit"
+	else
+		fail "$name-daemon-exit" "passthrough_bpf exited with status $PT_STATUS: $(tail -n 3 "$w/log.$name" | tr '\n' ' ')"
+	fi
+	if [ ! -s "$w/stats.$name" ]; then
+		fail "$name-stats" "no statistics written"
 		return 1
 	fi
-	echo "requests that reached userspace, mode $mode:"
-	json_table "$w/stats.$mode" | sed 's/^/    /'
-	echo "    (statistics file: $(tr -d '\n' <"$w/stats.$mode"))"
+	echo "requests that reached userspace, $name (mode $mode $*):"
+	json_table "$w/stats.$name" | sed 's/^/    /'
+	echo "    (statistics file: $(tr -d '\n' <"$w/stats.$name"))"
 	# The counters work in this mode: INIT always reaches userspace.
-	init=$(($(json_count "$w/stats.$mode" INIT daemon) +
-		$(json_count "$w/stats.$mode" INIT library)))
+	init=$(($(json_count "$w/stats.$name" INIT daemon) +
+		$(json_count "$w/stats.$name" INIT library)))
 	if [ "$init" -ge 1 ]; then
-		pass "$mode-stats-count" "INIT counted"
+		pass "$name-stats-count" "INIT counted"
 	else
-		fail "$mode-stats-count" "INIT is not counted: the counters prove nothing"
+		fail "$name-stats-count" "INIT is not counted: the counters prove nothing"
 	fi
-	got=$(json_mode "$w/stats.$mode")
+	got=$(json_mode "$w/stats.$name")
 	if [ "$got" = "$mode" ]; then
-		pass "$mode-stats-mode"
+		pass "$name-stats-mode"
 	else
-		fail "$mode-stats-mode" "the statistics say mode '$got'"
+		fail "$name-stats-mode" "the statistics say mode '$got'"
 	fi
 	return 0
 }
@@ -119,7 +129,7 @@ if [ ! -x /bin/passthrough_bpf ]; then
 fi
 
 mkdir -p "$w"
-if run_mode fuse-bpf; then
+if run_mode fuse-bpf fuse-bpf; then
 	bad=
 	for op in $KERNEL_OPS; do
 		d=$(json_count "$w/stats.fuse-bpf" "$op" daemon)
@@ -135,7 +145,7 @@ if run_mode fuse-bpf; then
 	fi
 fi
 
-if run_mode userspace; then
+if run_mode userspace userspace; then
 	bad=
 	for op in $KERNEL_OPS; do
 		d=$(json_count "$w/stats.userspace" "$op" daemon)
@@ -147,6 +157,11 @@ if run_mode userspace; then
 		fail userspace-daemon-untouched "reached the daemon:$bad"
 	fi
 fi
+
+# The multi-threaded loop, in both modes: its worker threads are
+# cancelled at exit, which needs libgcc_s in the guest.
+run_mode fuse-bpf-threads fuse-bpf --threads
+run_mode userspace-threads userspace --threads
 
 rm -rf "$w"
 guest_script_end
