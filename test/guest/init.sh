@@ -3,7 +3,8 @@
 #
 # /init of the guest suite's initramfs (busybox).  Mounts the pseudo
 # filesystems, loads /lib/fuse.ko, runs the guest script named in
-# /etc/guest.conf, checks dmesg, prints the results as "@@" markers on the
+# /etc/guest.conf (after the extra modules run-guest.sh packed, if any),
+# checks dmesg, prints the results as "@@" markers on the
 # serial console and hands the number of failures to QEMU through
 # guest_exit.  run-guest.sh on the host reads the markers.
 export PATH=/bin
@@ -46,6 +47,17 @@ fi
 if [ ! -c /dev/fuse ]; then
 	echo "@@ RESULT insmod FAIL /dev/fuse did not appear"
 	finish 1
+fi
+
+# Modules run-guest.sh packed for the script (virtio_blk, ext4 and their
+# dependencies), in the order /lib/guest-modules/order gives.
+if [ -f /lib/guest-modules/order ]; then
+	for m in $(cat /lib/guest-modules/order); do
+		if ! insmod "/lib/guest-modules/$m.ko"; then
+			echo "@@ RESULT insmod-$m FAIL insmod /lib/guest-modules/$m.ko failed"
+			finish 1
+		fi
+	done
 fi
 
 out=/run/guest-script.out

@@ -129,14 +129,20 @@ cleanup_mount() {
 # of its own (/tmp/conf-TAG, so runs in parallel do not share free-space
 # figures); results in /tmp/conf-TAG.res, messages in /tmp/conf-TAG.err,
 # exit status in /tmp/conf-TAG.rc, passthrough_bpf's --stats output in
-# /tmp/conf-TAG.stats (absent when the daemon wrote none).
+# /tmp/conf-TAG.stats (absent when the daemon wrote none).  With
+# CONF_LOWER_DEV set to a block device holding an empty ext4 filesystem,
+# that filesystem is mounted there instead of the tmpfs.
 conf_run() {
 	tag=$1
 	mode=$2
 	shift 2
 	d=/tmp/conf-$tag
 	mkdir -p "$d"
-	mount -t tmpfs -o size=900m "conf-$tag" "$d"
+	if [ -n "${CONF_LOWER_DEV:-}" ]; then
+		mount -t ext4 "$CONF_LOWER_DEV" "$d"
+	else
+		mount -t tmpfs -o size=900m "conf-$tag" "$d"
+	fi
 	# The runner keeps its work directory (and the daemon's statistics
 	# in it); unmounting the filesystem below removes it.
 	CONF_KEEP=1 CONF_TIMEOUT=120 sh /tests/run_conformance.sh \

@@ -4,7 +4,7 @@
 # Boot Debian's 6.1 kernel under QEMU (TCG) with a fuse module and run one
 # guest script of test/guest in it.
 #
-#   run-guest.sh [-t SECONDS] KCACHE MODULE BUILDDIR SCRIPT
+#   run-guest.sh [-t SECONDS] [-e] KCACHE MODULE BUILDDIR SCRIPT
 #
 # KCACHE   directory filled by kernel/fetch.sh (its env file names the
 #          kernel and Debian's stock fuse.ko); the environment variable
@@ -17,6 +17,10 @@
 # SCRIPT   a script of test/guest, run as the guest's test
 # -t       bound on the whole guest run (default 300 s); a guest still
 #          running then is killed and the run fails
+# -e       two empty ext4 images (mkfs.ext4 on the host, in the temporary
+#          directory) attached as /dev/vda and /dev/vdb, and the modules
+#          KCACHE's MODULES directory holds (virtio_blk, ext4, ...) packed
+#          for init.sh to load
 #
 # The initramfs holds busybox, init.sh as /init, the module (stripped),
 # the project's programs with the shared libraries ldd names (and
@@ -29,12 +33,24 @@
 set -eu
 
 timeout_s=300
-if [ "${1:-}" = -t ]; then
-	timeout_s=${2:?-t needs seconds}
-	shift 2
-fi
+ext4=no
+while [ $# -gt 0 ]; do
+	case $1 in
+	-t)
+		timeout_s=${2:?-t needs seconds}
+		shift 2
+		;;
+	-e)
+		ext4=yes
+		shift
+		;;
+	*)
+		break
+		;;
+	esac
+done
 if [ $# -ne 4 ]; then
-	echo "usage: run-guest.sh [-t SECONDS] KCACHE MODULE BUILDDIR SCRIPT" >&2
+	echo "usage: run-guest.sh [-t SECONDS] [-e] KCACHE MODULE BUILDDIR SCRIPT" >&2
 	exit 2
 fi
 kcache=${KCACHE:-$1}
@@ -159,6 +175,31 @@ for f in "$here"/*.sh "$here"/*.txt "$top/test/host/run_conformance.sh" \
 		cp "$f" "$root/tests/"
 	fi
 done
+disks=
+if [ $ext4 = yes ]; then
+	if [ -z "${MODULES:-}" ] || [ ! -f "$MODULES/order" ]; then
+		echo "run-guest.sh: $kcache has no guest modules (run kernel/fetch.sh $kcache)" >&2
+		exit 1
+	fi
+	mkfs=$(PATH=$PATH:/sbin:/usr/sbin command -v mkfs.ext4 || true)
+	if [ -z "$mkfs" ]; then
+		echo "run-guest.sh: mkfs.ext4 is not installed (apt-get install e2fsprogs)"
+		exit 77
+	fi
+	mkdir -p "$root/lib/guest-modules"
+	for m in $(cat "$MODULES/order"); do
+		strip --strip-debug -o "$root/lib/guest-modules/$m.ko" \
+			"$MODULES/$m.ko"
+	done
+	cp "$MODULES/order" "$root/lib/guest-modules/order"
+	for n in 0 1; do
+		truncate -s 1G "$work/disk$n.img"
+		"$mkfs" -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 \
+			"$work/disk$n.img"
+		disks="$disks -drive file=$work/disk$n.img,format=raw,if=virtio"
+	done
+fi
+
 # Results of earlier guest runs ("@@ CONF" lines), for scripts that
 # compare with them; this script's own are replaced by this run.
 results="$builddir/test/guest/results"
@@ -187,7 +228,7 @@ log="$work/serial.log"
 start=$(date +%s)
 timeout -k 10 "$timeout_s" "$qemu" -accel tcg -m 1G -smp 2 -nic none \
 	-nographic -no-reboot -monitor none \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 $disks \
 	-kernel "$VMLINUZ" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 quiet panic=-1 oops=panic" \
 	</dev/null >"$log" 2>&1 &

@@ -37,17 +37,26 @@ if [ ! -x /opt/conformance/conformance ] || [ ! -x /bin/passthrough_bpf ] ||
 	exit 0
 fi
 
-# Both modes at once, one per virtual CPU.
-conf_run userspace userspace &
-conf_run fuse-bpf fuse-bpf &
+# Both modes at once, one per virtual CPU, each on a tmpfs of its own,
+# or with CONF_LOWER=ext4 (t-ext4.sh) on the ext4 filesystems of the
+# guest's two disks.
+if [ "${CONF_LOWER:-tmpfs}" = ext4 ]; then
+	CONF_LOWER_DEV=/dev/vda conf_run userspace userspace &
+	CONF_LOWER_DEV=/dev/vdb conf_run fuse-bpf fuse-bpf &
+	P=ext4-
+else
+	conf_run userspace userspace &
+	conf_run fuse-bpf fuse-bpf &
+	P=
+fi
 wait
 conf_show userspace "mode userspace"
 conf_show fuse-bpf "mode fuse-bpf"
 mv /tmp/conf-userspace.res "$w/res.userspace"
 mv /tmp/conf-fuse-bpf.res "$w/res.fuse-bpf"
-stats_compare conformance /tmp/conf-fuse-bpf.stats /tmp/conf-userspace.stats
+stats_compare "${P}conformance" /tmp/conf-fuse-bpf.stats /tmp/conf-userspace.stats
 rm -f /tmp/conf-*.err /tmp/conf-*.rc /tmp/conf-*.stats
-grep '^[A-Z]* [^ ]* userspace' "$w/res.userspace" |
+[ -z "$P" ] && grep '^[A-Z]* [^ ]* userspace' "$w/res.userspace" |
 	while read -r v t _; do
 		[ "$v" = FAIL ] && [ "$(verdict "$w/res.userspace" "$t")" = GAP ] && v=GAP
 		echo "@@ CONF $t $v"
@@ -69,24 +78,24 @@ for t in $tests; do
 	d="userspace=$u fuse-bpf=$b"
 	if [ $listed = yes ]; then
 		if [ "$b" != FAIL ]; then
-			fail "conformance-$t" "$d: does not fail in fuse-bpf mode now, remove it from xfail-fuse-bpf.txt"
+			fail "${P}conformance-$t" "$d: does not fail in fuse-bpf mode now, remove it from xfail-fuse-bpf.txt"
 		elif [ "$u" != FAIL ] && [ "$u" != NONE ]; then
-			pass "conformance-$t" "$d (expected: listed in xfail-fuse-bpf.txt; $(why "$w/res.fuse-bpf" "$t"))"
+			pass "${P}conformance-$t" "$d (expected: listed in xfail-fuse-bpf.txt; $(why "$w/res.fuse-bpf" "$t"))"
 		else
-			fail "conformance-$t" "$d: fails in userspace mode too: $(why "$w/res.userspace" "$t")"
+			fail "${P}conformance-$t" "$d: fails in userspace mode too: $(why "$w/res.userspace" "$t")"
 		fi
 	elif [ "$u" = NONE ] || [ "$b" = NONE ]; then
-		fail "conformance-$t" "$d: no result"
+		fail "${P}conformance-$t" "$d: no result"
 	elif [ "$u" = FAIL ]; then
-		fail "conformance-$t" "$d: userspace: $(why "$w/res.userspace" "$t")"
+		fail "${P}conformance-$t" "$d: userspace: $(why "$w/res.userspace" "$t")"
 	elif [ "$b" = FAIL ]; then
-		fail "conformance-$t" "$d: fuse-bpf: $(why "$w/res.fuse-bpf" "$t")"
+		fail "${P}conformance-$t" "$d: fuse-bpf: $(why "$w/res.fuse-bpf" "$t")"
 	elif [ "$u" = SKIP ] && [ "$b" = SKIP ]; then
-		skip "conformance-$t" "$d: $(grep "^SKIP $t " "$w/res.userspace" | head -n 1 | sed 's/^[^:]*: //')"
+		skip "${P}conformance-$t" "$d: $(grep "^SKIP $t " "$w/res.userspace" | head -n 1 | sed 's/^[^:]*: //')"
 	elif [ "$u" = "$b" ] || [ "$u" = GAP ]; then
-		pass "conformance-$t" "$d"
+		pass "${P}conformance-$t" "$d"
 	else
-		fail "conformance-$t" "$d: results differ"
+		fail "${P}conformance-$t" "$d: results differ"
 	fi
 done
 rm -rf "$w"
