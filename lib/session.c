@@ -366,7 +366,9 @@ static const char *const opcode_names[FBPF_OPCODE_MAX] = {
 	[FUSE_REMOVEMAPPING] = "REMOVEMAPPING",
 	[FUSE_SYNCFS] = "SYNCFS",
 	[FUSE_TMPFILE] = "TMPFILE",
+	/* Protocol 7.39 and 7.45 opcodes, newer than Debian 12's headers. */
 	[52] = "STATX",
+	[53] = "COPY_FILE_RANGE_64",
 };
 
 const char *fuse_bpf_opcode_name(uint32_t opcode)
