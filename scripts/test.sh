@@ -45,7 +45,7 @@ phase unit+host meson test -C "$build" --print-errorlogs --num-processes 2 \
 phase guest meson test -C "$build" --print-errorlogs --num-processes 1 \
 	--suite guest
 phase asan meson test -C "$asan" --print-errorlogs --num-processes 2 \
-	--suite unit --suite host
+	--suite unit --suite host --no-suite harness
 
 if [ -n "$failed" ]; then
 	echo "test.sh: failed:$failed"
