@@ -81,7 +81,9 @@ fi
 echo "@@ DMESG BEGIN"
 dmesg
 echo "@@ DMESG END"
-bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace' |
+# SLUB reports (slub_debug=FZPU on the command line), refcount and list
+# corruption warnings and leaked file locks count as well.
+bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|BUG kmalloc|BUG fuse|Poison overwritten|Object already free|Redzone|refcount_t:|use-after-free|KASAN|UBSAN|list_add corruption|list_del corruption|Leaked [A-Z]+ lock|Leaked locks' |
 	head -n 5 | tr '\n' ';')
 if [ -n "$bad" ]; then
 	echo "@@ RESULT dmesg-clean FAIL $bad"

@@ -26,10 +26,13 @@
 # the project's programs with the shared libraries ldd names (and
 # libgcc_s.so.1, which glibc loads at run time), and the guest scripts.  The script's results come back as "@@ RESULT" markers on
 # the serial console; this prints one line per result and a closing
-# "N passed, N failed" line.  Exit status: 0 all passed, 1 a failure
-# (including a hang, a guest that never reported, or a BUG/WARNING/Oops/
-# general protection/Call Trace in the guest's kernel log), 77 when QEMU
-# is not installed.
+# "N passed, N failed" line.  The kernel boots with slub_debug=FZPU
+# init_on_free=1 (Debian's kernel has SLUB debugging built in), so
+# use-after-free and double free show up in its log.  Exit status: 0 all
+# passed, 1 a failure (including a hang, a guest that never reported, or
+# a BUG/WARNING/Oops/general protection/Call Trace, a SLUB report, a
+# refcount_t warning, list corruption or a leaked file lock in the
+# guest's kernel log), 77 when QEMU is not installed.
 set -eu
 
 timeout_s=300
@@ -230,7 +233,7 @@ timeout -k 10 "$timeout_s" "$qemu" -accel tcg -m 1G -smp 2 -nic none \
 	-nographic -no-reboot -monitor none \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 $disks \
 	-kernel "$VMLINUZ" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 quiet panic=-1 oops=panic" \
+	-append "console=ttyS0 quiet panic=-1 oops=panic slub_debug=FZPU init_on_free=1" \
 	</dev/null >"$log" 2>&1 &
 qpid=$!
 set +e
@@ -270,7 +273,7 @@ while read -r _ _ name verdict reason; do
 		failed=$((failed + 1))
 		;;
 	esac
-	echo "$verdict $name${reason:+ ($reason)}"
+	printf '%s\n' "$verdict $name${reason:+ ($reason)}"
 done <"$work/results"
 
 # Failures the guest could not report itself.
@@ -292,9 +295,16 @@ else
 	fi
 fi
 # The whole serial log, not only the guest's dmesg: a panic never gets to
-# print the dmesg section.
-if grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace' \
-	"$work/clean.log" | grep -v '^@@ RESULT' >"$work/oops"; then
+# print the dmesg section.  Guests boot with slub_debug=FZPU and
+# init_on_free=1, so SLUB's reports of use-after-free, double free and
+# overwritten redzones count as well, and so do leaked file locks.
+KERNEL_LOG_BAD='BUG:|WARNING:|Oops|general protection|Call Trace'
+KERNEL_LOG_BAD="$KERNEL_LOG_BAD|BUG kmalloc|BUG fuse|Poison overwritten"
+KERNEL_LOG_BAD="$KERNEL_LOG_BAD|Object already free|Redzone|refcount_t:"
+KERNEL_LOG_BAD="$KERNEL_LOG_BAD|use-after-free|KASAN|UBSAN|list_add corruption"
+KERNEL_LOG_BAD="$KERNEL_LOG_BAD|list_del corruption|Leaked [A-Z]+ lock|Leaked locks"
+if grep -E "$KERNEL_LOG_BAD" "$work/clean.log" | grep -v '^@@ RESULT' \
+	>"$work/oops"; then
 	if ! grep -q '^@@ RESULT dmesg-clean FAIL' "$work/results"; then
 		echo "FAIL kernel-log ($(head -n 3 "$work/oops" | tr '\n' ';'))"
 		failed=$((failed + 1))
