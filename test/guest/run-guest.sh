@@ -163,7 +163,7 @@ cp -L "$libgcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
 for p in passthrough_bpf filter_bpf; do
 	add_prog "$builddir/example/$p" /bin
 done
-for p in guest_exit malformed no_daemon_mount stress; do
+for p in guest_exit malformed no_daemon_mount stress adversary; do
 	add_prog "$builddir/test/guest/$p" /bin
 done
 if [ -d "$builddir/test/conformance" ]; then
