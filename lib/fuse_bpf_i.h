@@ -148,7 +148,38 @@ int fbpf_config_copy(struct fuse_bpf_config *dst,
 /* probe.c */
 /* /sys/fs/fuse/features/fuse_bpf reads "supported". */
 bool fbpf_probe_fuse_bpf(void);
-/* The process has CAP_SYS_ADMIN in its effective set. */
+/*
+ * The privilege that attaching backing needs (a BACKING block in a reply,
+ * a backed root, a no_daemon mount), in every mode: CAP_SYS_ADMIN in the
+ * initial user namespace, as upstream FUSE passthrough requires for
+ * FUSE_DEV_IOC_BACKING_OPEN and the fuse-bpf kernel for its ioctl reply.
+ */
+/* Inode of the initial user namespace (PROC_USER_INIT_INO). */
+#define FBPF_PROC_USER_INIT_INO 0xEFFFFFFDUL
+/* CAP_SYS_ADMIN in the calling thread's effective set: 1, 0 or -errno. */
+int fbpf_cap_sys_admin_effective(void);
+/* /proc/PID/uid_map text of the initial user namespace, "0 0 4294967295". */
+bool fbpf_uid_map_is_init(const char *text);
+/*
+ * Whether the process is in the initial user namespace: 1, 0, or -errno
+ * when neither @ns_path (the inode of /proc/self/ns/user) nor, failing
+ * that, @uid_map_path (/proc/self/uid_map) can be read.
+ */
+int fbpf_probe_init_userns_at(const char *ns_path, const char *uid_map_path);
+int fbpf_probe_init_userns(void);
+/*
+ * The rule itself, from @init_userns (as fbpf_probe_init_userns()), @cap
+ * (as fbpf_cap_sys_admin_effective()) and @dev_ok (whoever opened
+ * /dev/fuse had the privilege then).  0 when backing may be attached,
+ * else -EPERM and, if @why, a static text saying what is missing.  Logs
+ * nothing: callers name what was refused.
+ */
+int fbpf_backing_privilege(int init_userns, int cap, bool dev_ok,
+			   const char **why);
+/*
+ * CAP_SYS_ADMIN in the initial user namespace (effective set of the
+ * calling thread); what passthrough mode needs.
+ */
 bool fbpf_probe_cap_sys_admin(void);
 
 /*
@@ -191,6 +222,10 @@ char *fbpf_mount_data(const struct fbpf_mount_opts *mo, int devfd,
 struct fbpf_core {
 	struct fbpf_mount_opts mo;
 	bool mounted;
+	/* fbpf_probe_init_userns() when the session was created. */
+	int init_userns;
+	/* The process had the backing privilege when it opened /dev/fuse. */
+	bool dev_privileged;
 	_Atomic uint64_t init_unique;	/* 0: no INIT reply expected */
 	_Atomic unsigned int pending;	/* entries in the reply table */
 	/* backing_ops.c: threads waiting for a flock() on a backed file. */
@@ -201,6 +236,12 @@ static inline struct fbpf_core *fbpf_core_of(struct fuse_bpf_session *bs)
 {
 	return (struct fbpf_core *)bs->priv;
 }
+
+/*
+ * The backing privilege of the calling thread for @bs, checked now (see
+ * fbpf_backing_privilege()).  0, or -EPERM with *@why set.
+ */
+int fbpf_session_may_back(struct fuse_bpf_session *bs, const char **why);
 
 /* Undo one fbpf_count_library() of the current thread's request. */
 void fbpf_uncount_library(struct fuse_bpf_session *bs);

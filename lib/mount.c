@@ -225,6 +225,7 @@ int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 	struct fbpf_core *core;
 	enum fuse_bpf_mode expected;
 	int fd, root_dir = -1, err;
+	const char *why;
 	char *data;
 
 	if (!bs || !mountpoint)
@@ -242,10 +243,23 @@ int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 		return -EOPNOTSUPP;
 	}
 	if (bs->cfg.mode == FUSE_BPF_MODE_PASSTHROUGH &&
-	    !fbpf_probe_cap_sys_admin()) {
+	    fbpf_backing_privilege(core->init_userns,
+				   fbpf_cap_sys_admin_effective(), true,
+				   &why)) {
 		fuse_log(FUSE_LOG_ERR,
-			 "fuse-bpf: mode passthrough requested, but the process lacks CAP_SYS_ADMIN\n");
+			 "fuse-bpf: mode passthrough requested, but it needs CAP_SYS_ADMIN in the initial user namespace: %s\n",
+			 why);
 		atomic_store(&bs->error, -EPERM);
+		return -EPERM;
+	}
+	/* root_dir= in fuse-bpf mode, the library's root backing otherwise. */
+	if (bs->cfg.root_fd >= 0 &&
+	    fbpf_backing_privilege(core->init_userns,
+				   fbpf_cap_sys_admin_effective(), true,
+				   &why)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: backing the root of the mount (root_dir=) needs CAP_SYS_ADMIN in the initial user namespace: %s\n",
+			 why);
 		return -EPERM;
 	}
 	free(bs->mountpoint);
@@ -268,6 +282,11 @@ int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 		}
 	}
 
+	/* The fuse-bpf kernel checks the opener of /dev/fuse too. */
+	core->dev_privileged =
+		fbpf_backing_privilege(core->init_userns,
+				       fbpf_cap_sys_admin_effective(), true,
+				       NULL) == 0;
 	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
@@ -339,11 +358,20 @@ int fuse_bpf_mount_no_daemon(const char *backing_dir, const char *mountpoint,
 	char *argv[] = { "fuse-bpf", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
 	struct fbpf_mount_opts mo;
+	const char *why;
 	char *data;
 	int dfd, err;
 
 	if (!backing_dir || !mountpoint)
 		return -EINVAL;
+	if (fbpf_backing_privilege(fbpf_probe_init_userns(),
+				   fbpf_cap_sys_admin_effective(), true,
+				   &why)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: a no_daemon mount (root_dir=) needs CAP_SYS_ADMIN in the initial user namespace: %s\n",
+			 why);
+		return -EPERM;
+	}
 	if (!fbpf_probe_fuse_bpf()) {
 		fuse_log(FUSE_LOG_ERR,
 			 "fuse-bpf: no_daemon mounts need a fuse-bpf kernel (%s does not read \"supported\")\n",

@@ -144,6 +144,7 @@ static int handle_init(struct fuse_bpf_session *bs, int fd,
 	const struct fuse_init_in *arg = (const void *)(ih + 1);
 	size_t plen = len - sizeof(*ih);
 	bool kernel_ok, offered = false, cap = false, pt_ok;
+	const char *no_cap = NULL;
 	enum fuse_bpf_mode mode;
 	int err;
 
@@ -156,22 +157,24 @@ static int handle_init(struct fuse_bpf_session *bs, int fd,
 		offered = (arg->flags2 & FUSE_BPF_INIT2_PASSTHROUGH) != 0;
 	kernel_ok = fbpf_probe_fuse_bpf();
 	if (offered)
-		cap = fbpf_probe_cap_sys_admin();
+		cap = fbpf_session_may_back(bs, &no_cap) == 0;
 	pt_ok = offered && cap;
 
 	err = fbpf_choose_mode(bs->cfg.mode, kernel_ok, pt_ok, &mode);
 	if (err) {
-		const char *why;
+		const char *why, *detail = "";
 
-		if (bs->cfg.mode == FUSE_BPF_MODE_KERNEL)
+		if (bs->cfg.mode == FUSE_BPF_MODE_KERNEL) {
 			why = FUSE_BPF_FEATURE_FILE " does not read \"supported\" (kernel without fuse-bpf)";
-		else if (!offered)
+		} else if (!offered) {
 			why = "the kernel does not offer FUSE_PASSTHROUGH at INIT (Linux 6.9+ needed)";
-		else
-			why = "the daemon lacks CAP_SYS_ADMIN";
+		} else {
+			why = "the daemon lacks CAP_SYS_ADMIN in the initial user namespace: ";
+			detail = no_cap ? no_cap : "";
+		}
 		fuse_log(FUSE_LOG_ERR,
-			 "fuse-bpf: mode %s requested but unavailable: %s\n",
-			 fuse_bpf_mode_name(bs->cfg.mode), why);
+			 "fuse-bpf: mode %s requested but unavailable: %s%s\n",
+			 fuse_bpf_mode_name(bs->cfg.mode), why, detail);
 		atomic_store(&bs->error, err);
 		send_error(fd, ih->unique, err);
 		fuse_session_exit(bs->se);
@@ -293,6 +296,19 @@ const struct fuse_custom_io fbpf_custom_io = {
 	.read = io_read,
 	.writev = io_writev,
 };
+
+/* ---------------------------------------------------------------------- */
+/* Backing privilege                                                      */
+/* ---------------------------------------------------------------------- */
+
+int fbpf_session_may_back(struct fuse_bpf_session *bs, const char **why)
+{
+	struct fbpf_core *core = fbpf_core_of(bs);
+
+	return fbpf_backing_privilege(core->init_userns,
+				      fbpf_cap_sys_admin_effective(),
+				      core->dev_privileged, why);
+}
 
 /* ---------------------------------------------------------------------- */
 /* Counters                                                               */
@@ -471,6 +487,15 @@ fuse_bpf_session_new(struct fuse_args *args,
 	}
 	bs->priv = core;
 	bs->fd = -1;
+	/*
+	 * The user namespace is looked up once (a stat of a /proc file costs
+	 * far more than the capget(2) of each check).  A process can only
+	 * leave it for a child namespace, where it has no privilege in the
+	 * initial one; one that does so after this point keeps this answer
+	 * in the lower modes, while the kernel's own checks (passthrough's
+	 * FUSE_DEV_IOC_BACKING_OPEN, fuse-bpf's reply ioctl) still refuse.
+	 */
+	core->init_userns = fbpf_probe_init_userns();
 	bs->duserdata = userdata;
 	if (op_size > sizeof(bs->dops)) {
 		fuse_log(FUSE_LOG_ERR,
