@@ -482,9 +482,19 @@ static int reply_entry_kernel(struct fuse_bpf_session *bs,
 	if (ioctl(bs->fd, fuse_bpf_ioc_response_cmd((size_t)len), buf) < 0) {
 		int err = -errno;
 
-		fuse_log(FUSE_LOG_ERR,
-			 "fuse-bpf: the kernel refused the LOOKUP reply for node %llu: %s\n",
-			 (unsigned long long)e->ino, strerror(-err));
+		/*
+		 * The request stays pending in the kernel and in the table
+		 * here: the daemon answers it, as after the library's own
+		 * refusals.
+		 */
+		if (err == -EPERM)
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: the kernel refused the backing in the LOOKUP reply for node %llu (EPERM): it needs CAP_SYS_ADMIN in the initial user namespace, for the replying thread and the opener of /dev/fuse; nothing was sent\n",
+				 (unsigned long long)e->ino);
+		else
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: the kernel refused the LOOKUP reply for node %llu: %s\n",
+				 (unsigned long long)e->ino, strerror(-err));
 		return err;
 	}
 	taken = pending_take(bs, p->unique);
@@ -527,9 +537,22 @@ static int reply_entry_lower(struct fuse_bpf_session *bs, fuse_req_t req,
 	return 0;
 }
 
+/* A block that attaches backing (REMOVE_BACKING attaches nothing). */
+static bool has_backing(const struct fuse_bpf_block *blocks, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (blocks[i].type == FUSE_ENTRY_BACKING)
+			return true;
+	}
+	return false;
+}
+
 int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 			 const struct fuse_bpf_block *blocks, size_t nblocks)
 {
+	const char *why;
 	struct pending p;
 	int err;
 
@@ -555,6 +578,17 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 		fuse_log(FUSE_LOG_ERR,
 			 "fuse-bpf: fuse_bpf_reply_entry() needs a LOOKUP request of a libfuse-bpf session\n");
 		return -EINVAL;
+	}
+	/*
+	 * The same rule in every mode, checked at each reply (a daemon may
+	 * drop its capabilities after mounting); in fuse-bpf mode the
+	 * kernel checks it again.
+	 */
+	if (has_backing(blocks, nblocks) && fbpf_session_may_back(p.bs, &why)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: attaching backing to node %llu needs CAP_SYS_ADMIN in the initial user namespace: %s; nothing was sent, the LOOKUP is still the daemon's to answer\n",
+			 (unsigned long long)e->ino, why);
+		return -EPERM;
 	}
 	if (fbpf_mode(p.bs) == FUSE_BPF_MODE_KERNEL)
 		return reply_entry_kernel(p.bs, &p, req, e, blocks, nblocks);
