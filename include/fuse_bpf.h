@@ -26,6 +26,14 @@
  * The daemon's handlers never see requests for backed nodes in any mode,
  * except FORGET for node ids the daemon itself handed out.
  *
+ * Attaching backing (a #FUSE_ENTRY_BACKING block, a backed root, a
+ * no_daemon mount) needs CAP_SYS_ADMIN in the initial user namespace, the
+ * rule upstream FUSE passthrough applies to FUSE_DEV_IOC_BACKING_OPEN.
+ * The rule is the same in every mode: the library checks it itself, at
+ * each reply, and in fuse-bpf mode the kernel checks it again.  A daemon
+ * without the privilege gets -EPERM and keeps plain FUSE: the request is
+ * still its own to answer.
+ *
  * Errors are reported as negative errno values; details go to fuse_log().
  */
 
@@ -158,8 +166,9 @@ int fuse_bpf_mode_parse(const char *name, enum fuse_bpf_mode *mode);
 enum fuse_bpf_kernel_cap {
 	/** /sys/fs/fuse/features/fuse_bpf reads "supported". */
 	FUSE_BPF_CAP_KERNEL = 1u << 0,
-	/** The process may use passthrough (CAP_SYS_ADMIN) and the kernel
-	 * is new enough to offer it; confirmed only at INIT. */
+	/** The process may use passthrough (CAP_SYS_ADMIN in the initial
+	 * user namespace) and the kernel is new enough to offer it;
+	 * confirmed only at INIT. */
 	FUSE_BPF_CAP_PASSTHROUGH = 1u << 1,
 };
 
@@ -205,7 +214,9 @@ int fuse_bpf_config_set_mode(struct fuse_bpf_config *cfg,
 
 /**
  * Back the root of the mount with a directory.  The fd is duplicated; the
- * caller keeps its own.
+ * caller keeps its own.  Like every backing, a backed root needs
+ * CAP_SYS_ADMIN in the initial user namespace when the session is
+ * mounted (see fuse_bpf_session_mount()).
  *
  * @param cfg configuration
  * @param dirfd an fd of a directory
@@ -267,9 +278,25 @@ fuse_bpf_session_new(struct fuse_args *args,
  * itself, adding `default_permissions` and, in fuse-bpf mode with a root
  * backing, `root_dir=`.
  *
+ * Privilege: mount(2) itself needs CAP_SYS_ADMIN (in the initial user
+ * namespace, or in the user namespace that owns the mount namespace, where
+ * plain FUSE mounts work).  A root backing
+ * (fuse_bpf_config_set_root_backing(), `root_dir=` in fuse-bpf mode) needs
+ * CAP_SYS_ADMIN in the initial user namespace in every mode; without it
+ * the mount fails up front with -EPERM and a message, before anything is
+ * mounted.  A forced #FUSE_BPF_MODE_PASSTHROUGH needs the same.  Whether
+ * the process had it when it opened /dev/fuse is recorded: in every mode,
+ * as the fuse-bpf kernel does, backing is refused to a session whose
+ * /dev/fuse was opened without it.  A session mounted with the privilege
+ * may drop it afterwards; its BACKING replies are then refused (see
+ * fuse_bpf_reply_entry()), and in passthrough mode the kernel refuses
+ * FUSE_DEV_IOC_BACKING_OPEN, so the library serves the file data of
+ * nodes backed earlier (such as the root) in userspace.
+ *
  * @param bs session
  * @param mountpoint the directory to mount on
- * @return 0 or a negative errno
+ * @return 0, -EPERM (see above), -EOPNOTSUPP (mode fuse-bpf forced on a
+ *         kernel without it) or another negative errno
  */
 int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 			   const char *mountpoint);
@@ -335,14 +362,30 @@ struct fuse_bpf_block {
  * rejects the blocks) nothing was sent: the request is still pending and
  * the caller must still reply, for example with fuse_reply_err().
  *
+ * Privilege: a #FUSE_ENTRY_BACKING block needs CAP_SYS_ADMIN in the
+ * initial user namespace, in every mode (the rule upstream passthrough
+ * applies to FUSE_DEV_IOC_BACKING_OPEN).  It is checked at each call, in
+ * the effective set of the calling thread (a daemon may mount as root and
+ * drop its capabilities afterwards), together with the user namespace the
+ * process was in when the session was created and the privilege of
+ * whoever opened /dev/fuse.  Without it the call returns -EPERM with a
+ * message naming the missing capability, nothing is sent and the request
+ * is still pending: the daemon can answer it itself, with
+ * fuse_reply_entry() (and serve the node through its own handlers) or
+ * fuse_reply_err().  In fuse-bpf mode the library checks before the
+ * ioctl, and the kernel's own EPERM for the same rule comes back the same
+ * way.  #FUSE_ENTRY_REMOVE_BACKING attaches nothing and needs no
+ * privilege.
+ *
  * Errors: -EINVAL for more than #FUSE_BPF_MAX_ENTRIES blocks, more than
  * one BACKING/REMOVE_BACKING block, an unknown type, the reserved BPF
  * types, a nonzero `reserved` field, a node id with bit 63 set (the
  * library's range) or a request that is not a LOOKUP of a libfuse-bpf
  * session; -EBADF for a backing fd that is not open; -ENOTDIR / -EISDIR
  * when a directory entry gets a non-directory backing or the reverse;
- * -EINVAL for another file type mismatch; in fuse-bpf mode, the error
- * of the kernel's FUSE_DEV_IOC_BPF_RESPONSE.
+ * -EINVAL for another file type mismatch; -EPERM for a BACKING block
+ * without the privilege (above); in fuse-bpf mode, the error of the
+ * kernel's FUSE_DEV_IOC_BPF_RESPONSE.
  *
  * In the userspace and passthrough modes a BACKING block makes the
  * library serve the node from a duplicate of the fd, and the entry sent
@@ -353,7 +396,8 @@ struct fuse_bpf_block {
  * @param e the entry, as for fuse_reply_entry()
  * @param blocks the blocks, or NULL when @p nblocks is 0
  * @param nblocks number of blocks
- * @return 0 or a negative errno
+ * @return 0 (the request is answered) or a negative errno (nothing was
+ *         sent, the request is still the caller's)
  */
 int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 			 const struct fuse_bpf_block *blocks, size_t nblocks);
@@ -433,12 +477,16 @@ int fuse_bpf_session_write_stats(const struct fuse_bpf_session *bs, FILE *f);
 
 /**
  * Mount @p backing_dir on @p mountpoint with `root_dir=<fd>,no_daemon`:
- * the kernel serves everything, no daemon runs.  Needs fuse-bpf.
+ * the kernel serves everything, no daemon runs.  Needs fuse-bpf, and
+ * CAP_SYS_ADMIN in the initial user namespace (effective set of the
+ * calling thread), which is checked first: without it the call fails with
+ * -EPERM and a message, on any kernel, and nothing is mounted.
  *
  * @param backing_dir the directory to mirror
  * @param mountpoint where to mount
  * @param options extra mount options (comma separated) or NULL
- * @return 0, -EOPNOTSUPP on a kernel without fuse-bpf, or a negative errno
+ * @return 0, -EPERM without the privilege, -EOPNOTSUPP on a kernel
+ *         without fuse-bpf, or a negative errno
  */
 int fuse_bpf_mount_no_daemon(const char *backing_dir, const char *mountpoint,
 			     const char *options);
