@@ -1,49 +1,65 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Check the fuse-bpf series patch by patch:
+# Check the fuse-bpf series of a cache's Linux version patch by patch, then
+# the out-of-tree renaming on top of it:
 #
 #   kernel/check.sh CACHE
 #
-# For each patch of kernel/series, in order, the patches up to and
-# including it are applied to a fresh copy of CACHE's fs/fuse (through
-# build.sh), fuse.ko is built with W=1 and must build without a single
-# warning, and checkpatch.pl --strict of the same linux-source package must
-# report nothing for the patch.  The one check left out is
-# FILE_PATH_CHANGES (a new file should be listed in MAINTAINERS), as the
-# series applies to fs/fuse alone, which has no MAINTAINERS file.  One line is printed per patch, then a
-# summary; the exit status is non-zero if anything failed.
+# The patches of kernel/SERIES/series (SERIES from CACHE/env) are applied
+# in order to one copy of CACHE's fs/fuse, and after each one the module is
+# built with W=1 and must build without a single warning; then
+# kernel/SERIES/coexist.patch is applied and fuse-bpf.ko is built the same
+# way.  The builds are incremental: make rebuilds only the objects whose
+# sources (or included headers) the last patch changed, instead of a full
+# build of a fresh copy per patch.  checkpatch.pl --strict of the same
+# linux-source package must report nothing for each patch and for
+# coexist.patch.  The one check left out is FILE_PATH_CHANGES (a new file
+# should be listed in MAINTAINERS), as the series applies to fs/fuse
+# alone, which has no MAINTAINERS file.  One line is printed per patch,
+# then a summary; the exit status is non-zero if anything failed.  After a
+# patch that does not apply, the later ones are only checkpatch'ed.
 set -eu
 
 cache=${1:?usage: check.sh CACHE}
-here=$(cd "$(dirname "$0")" && pwd)
-. "$cache/env"
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+kb_env "$cache"
 
 work=$(mktemp -d /tmp/fuse-bpf-check.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 
 checkpatch="$SRC/scripts/checkpatch.pl"
-patches=$(grep -v '^[[:space:]]*\(#\|$\)' "$here/series" || true)
+tree="$work/src"
+kb_prepare "$tree"
 n=0
 failed=0
-: >"$work/series"
-for p in $patches; do
+broken=
+start=$(date +%s)
+for p in $KPATCHES coexist.patch; do
 	n=$((n + 1))
-	echo "$p" >>"$work/series"
+	if [ "$p" = coexist.patch ]; then
+		file="$KSERIES/coexist.patch"
+	else
+		file="$KSERIES/patches/$p"
+	fi
 	build=ok
-	if ! SERIES="$work/series" KBUILD_W=1 "$here/build.sh" "$cache" \
-		"$work/out" >"$work/build.txt" 2>&1; then
+	if [ -n "$broken" ]; then
+		build="skipped (after $broken)"
+	elif ! kb_apply "$tree" "$file" >"$work/build.txt" 2>&1; then
+		build="FAIL (does not apply)"
+		broken=$p
+		sed 's/^/    /' "$work/build.txt"
+	elif ! kb_make "$tree" "$work/build.log" 1 >"$work/build.txt" 2>&1; then
 		build=FAIL
 		sed 's/^/    /' "$work/build.txt"
 	fi
 	style=ok
 	if ! perl "$checkpatch" --no-tree --strict --quiet \
-		--ignore FILE_PATH_CHANGES \
-		"$here/patches/$p" >"$work/style.txt" 2>&1; then
+		--ignore FILE_PATH_CHANGES "$file" >"$work/style.txt" 2>&1; then
 		style=FAIL
 		sed 's/^/    /' "$work/style.txt"
 	fi
-	if [ $build = ok ] && [ $style = ok ]; then
+	if [ "$build" = ok ] && [ $style = ok ]; then
 		status=PASS
 	else
 		status=FAIL
@@ -52,5 +68,9 @@ for p in $patches; do
 	printf '%s %s: build W=1 %s, checkpatch --strict %s\n' \
 		"$status" "$p" "$build" "$style"
 done
-echo "check.sh: $n patches, $((n - failed)) passed, $failed failed"
+if [ -z "$broken" ] && [ ! -f "$tree/fs/fuse/fuse-bpf.ko" ]; then
+	echo "FAIL coexist.patch: no fuse-bpf.ko was built"
+	failed=$((failed + 1))
+fi
+echo "check.sh: Linux $SERIES, $n patches (series and coexist.patch), $((n - failed)) passed, $failed failed ($(($(date +%s) - start)) s)"
 [ $failed -eq 0 ]
