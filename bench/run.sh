@@ -113,8 +113,8 @@ ptll=$(find_prog passthrough_ll bench)
 bindfs=$(command -v bindfs 2>/dev/null)
 
 [ "$(id -u)" = 0 ] || die "mounting needs root"
-if [ -f /sys/fs/fuse/features/fuse_bpf ] &&
-	[ "$(cat /sys/fs/fuse/features/fuse_bpf)" = supported ]; then
+if [ "$(cat /sys/fs/fuse-bpf/features/fuse_bpf 2>/dev/null)" = supported ] ||
+	[ "$(cat /sys/fs/fuse/features/fuse_bpf 2>/dev/null)" = supported ]; then
 	fuse_bpf_ok=1
 else
 	fuse_bpf_ok=

@@ -90,13 +90,30 @@ struct fuse_bpf_entry_out {
 #endif
 
 /**
- * ioctl on the /dev/fuse fd that delivers a reply of @p N bytes
- * (`fuse_out_header` + payload).  Replies that carry blocks must use it.
+ * ioctl on the /dev/fuse (or /dev/fuse-bpf) fd that delivers a reply of
+ * @p N bytes (`fuse_out_header` + payload).  Replies that carry blocks
+ * must use it.
  */
 #define FUSE_DEV_IOC_BPF_RESPONSE(N) _IOW(FUSE_DEV_IOC_MAGIC, 125, char[N])
 
-/** sysfs file that reads "supported" on a fuse-bpf kernel. */
+/**
+ * sysfs file that reads "supported" on a kernel whose own FUSE carries the
+ * fuse-bpf series (an in-tree build, the Android way); fuse-bpf then uses
+ * /dev/fuse and file system type "fuse".
+ */
 #define FUSE_BPF_FEATURE_FILE "/sys/fs/fuse/features/fuse_bpf"
+
+/**
+ * sysfs file that reads "supported" while fuse-bpf.ko, the module that
+ * loads beside the kernel's FUSE, is loaded; fuse-bpf mode then uses
+ * #FUSE_BPF_MODULE_DEVICE and #FUSE_BPF_MODULE_FSTYPE, the other modes
+ * /dev/fuse.
+ */
+#define FUSE_BPF_MODULE_FEATURE_FILE "/sys/fs/fuse-bpf/features/fuse_bpf"
+/** The device of fuse-bpf.ko (the module's /dev/fuse). */
+#define FUSE_BPF_MODULE_DEVICE "/dev/fuse-bpf"
+/** File system type of fuse-bpf.ko; subtypes mount as "fusebpf.NAME". */
+#define FUSE_BPF_MODULE_FSTYPE "fusebpf"
 
 /** @} */
 
@@ -164,7 +181,8 @@ int fuse_bpf_mode_parse(const char *name, enum fuse_bpf_mode *mode);
 
 /** Kernel capabilities found by fuse_bpf_probe_kernel(). */
 enum fuse_bpf_kernel_cap {
-	/** /sys/fs/fuse/features/fuse_bpf reads "supported". */
+	/** fuse-bpf is there: #FUSE_BPF_MODULE_FEATURE_FILE (fuse-bpf.ko)
+	 * or #FUSE_BPF_FEATURE_FILE (an in-tree build) reads "supported". */
 	FUSE_BPF_CAP_KERNEL = 1u << 0,
 	/** The process may use passthrough (CAP_SYS_ADMIN in the initial
 	 * user namespace) and the kernel is new enough to offer it;
@@ -276,7 +294,11 @@ fuse_bpf_session_new(struct fuse_args *args,
 /**
  * Mount the session.  The library opens /dev/fuse and calls mount(2)
  * itself, adding `default_permissions` and, in fuse-bpf mode with a root
- * backing, `root_dir=`.
+ * backing, `root_dir=`.  In fuse-bpf mode with the fuse-bpf.ko module
+ * (#FUSE_BPF_MODULE_FEATURE_FILE) it opens #FUSE_BPF_MODULE_DEVICE and
+ * mounts file system type "fusebpf" ("fusebpf.NAME" with `-o
+ * subtype=NAME`) instead; in mode auto, a process that cannot open that
+ * device gets /dev/fuse and the best lower mode.
  *
  * Privilege: mount(2) itself needs CAP_SYS_ADMIN (in the initial user
  * namespace, or in the user namespace that owns the mount namespace, where

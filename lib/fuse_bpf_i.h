@@ -53,7 +53,7 @@ struct fuse_bpf_session {
 	struct fuse_bpf_config cfg;	/* owns cfg.root_fd */
 	_Atomic int mode;		/* enum fuse_bpf_mode in force */
 	_Atomic int error;		/* INIT failure, negative errno */
-	int fd;				/* /dev/fuse */
+	int fd;				/* /dev/fuse or /dev/fuse-bpf */
 	char *mountpoint;
 	struct fbpf_nodes *nodes;
 	_Atomic uint64_t total[FBPF_OPCODE_MAX];	/* reached userspace */
@@ -146,8 +146,32 @@ int fbpf_config_copy(struct fuse_bpf_config *dst,
 		     const struct fuse_bpf_config *src);
 
 /* probe.c */
-/* /sys/fs/fuse/features/fuse_bpf reads "supported". */
+/* Where the running kernel has fuse-bpf. */
+enum fbpf_kernel_kind {
+	FBPF_KERNEL_NONE = 0,
+	/* fuse-bpf.ko beside the kernel's FUSE: FUSE_BPF_MODULE_FEATURE_FILE */
+	FBPF_KERNEL_MODULE,
+	/* FUSE itself built with the series: FUSE_BPF_FEATURE_FILE */
+	FBPF_KERNEL_INTREE,
+};
+/*
+ * Which of @module_file (first) and @intree_file reads "supported"; the
+ * module wins when both do.
+ */
+enum fbpf_kernel_kind fbpf_probe_kernel_kind_at(const char *module_file,
+						const char *intree_file);
+/* fbpf_probe_kernel_kind_at() of the two sysfs feature files. */
+enum fbpf_kernel_kind fbpf_probe_kernel_kind(void);
+/* fuse-bpf in either form. */
 bool fbpf_probe_fuse_bpf(void);
+/*
+ * The device to open and the file system type to mount (subtype aside)
+ * for a session of @mode on a kernel of @kind: fuse-bpf mode on the
+ * module uses /dev/fuse-bpf and "fusebpf", everything else /dev/fuse and
+ * "fuse" (an in-tree build serves every mode through them).
+ */
+void fbpf_mount_target(enum fuse_bpf_mode mode, enum fbpf_kernel_kind kind,
+		       const char **dev, const char **fstype);
 /*
  * The privilege that attaching backing needs (a BACKING block in a reply,
  * a backed root, a no_daemon mount), in every mode: CAP_SYS_ADMIN in the
@@ -200,7 +224,7 @@ void fbpf_registry_remove(struct fuse_bpf_session *bs);
 /* mount.c: mount-type options taken out of the libfuse arguments. */
 struct fbpf_mount_opts {
 	char *fsname;		/* mount source, NULL: "fuse-bpf" */
-	char *subtype;		/* file system type "fuse.<subtype>" */
+	char *subtype;		/* file system type "fuse[bpf].<subtype>" */
 	unsigned long flags;	/* MS_* flags */
 	char *kernel_opts;	/* extra comma-separated kernel options */
 };
@@ -217,6 +241,12 @@ void fbpf_mount_opts_free(struct fbpf_mount_opts *mo);
  */
 char *fbpf_mount_data(const struct fbpf_mount_opts *mo, int devfd,
 		      int root_dir_fd);
+/*
+ * The file system type for mount(2): @fstype ("fuse" or "fusebpf", see
+ * fbpf_mount_target()), "@fstype.subtype" with @mo's subtype.  A
+ * malloc()ed string or NULL.
+ */
+char *fbpf_mount_type(const struct fbpf_mount_opts *mo, const char *fstype);
 
 /* Private session state (bs->priv). */
 struct fbpf_core {
@@ -226,6 +256,12 @@ struct fbpf_core {
 	int init_userns;
 	/* The process had the backing privilege when it opened /dev/fuse. */
 	bool dev_privileged;
+	/*
+	 * The session was mounted for fuse-bpf mode, on a device that serves
+	 * it (/dev/fuse-bpf of fuse-bpf.ko, or /dev/fuse of an in-tree build):
+	 * INIT may settle on fuse-bpf mode.
+	 */
+	bool conn_fuse_bpf;
 	_Atomic uint64_t init_unique;	/* 0: no INIT reply expected */
 	_Atomic unsigned int pending;	/* entries in the reply table */
 	/* backing_ops.c: threads waiting for a flock() on a backed file. */

@@ -199,15 +199,24 @@ char *fbpf_mount_data(const struct fbpf_mount_opts *mo, int devfd,
 	return data;
 }
 
-/* mount(2) with @mo; 0 or -errno with a message. */
-static int do_mount(const struct fbpf_mount_opts *mo, const char *mountpoint,
-		    const char *data)
+char *fbpf_mount_type(const struct fbpf_mount_opts *mo, const char *fstype)
 {
 	char *type = NULL;
+
+	if (asprintf(&type, "%s%s%s", fstype, mo->subtype ? "." : "",
+		     mo->subtype ? mo->subtype : "") < 0)
+		return NULL;
+	return type;
+}
+
+/* mount(2) of file system type @fstype; 0 or -errno with a message. */
+static int do_mount(const struct fbpf_mount_opts *mo, const char *fstype,
+		    const char *mountpoint, const char *data)
+{
+	char *type = fbpf_mount_type(mo, fstype);
 	int err = 0;
 
-	if (asprintf(&type, "fuse%s%s", mo->subtype ? "." : "",
-		     mo->subtype ? mo->subtype : "") < 0)
+	if (!type)
 		return -ENOMEM;
 	if (mount(mo->fsname ? mo->fsname : "fuse-bpf", mountpoint, type,
 		  mo->flags, data) < 0) {
@@ -219,13 +228,22 @@ static int do_mount(const struct fbpf_mount_opts *mo, const char *mountpoint,
 	return err;
 }
 
+/* The mode auto settles on without fuse-bpf. */
+static enum fuse_bpf_mode lower_mode(void)
+{
+	if (fuse_bpf_probe_kernel() & FUSE_BPF_CAP_PASSTHROUGH)
+		return FUSE_BPF_MODE_PASSTHROUGH;
+	return FUSE_BPF_MODE_USERSPACE;
+}
+
 int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 			   const char *mountpoint)
 {
 	struct fbpf_core *core;
 	enum fuse_bpf_mode expected;
+	enum fbpf_kernel_kind kind;
 	int fd, root_dir = -1, err;
-	const char *why;
+	const char *why, *dev, *fstype;
 	char *data;
 
 	if (!bs || !mountpoint)
@@ -235,10 +253,11 @@ int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: session already mounted\n");
 		return -EBUSY;
 	}
-	if (bs->cfg.mode == FUSE_BPF_MODE_KERNEL && !fbpf_probe_fuse_bpf()) {
+	kind = fbpf_probe_kernel_kind();
+	if (bs->cfg.mode == FUSE_BPF_MODE_KERNEL && kind == FBPF_KERNEL_NONE) {
 		fuse_log(FUSE_LOG_ERR,
-			 "fuse-bpf: mode fuse-bpf requested, but this kernel has no fuse-bpf (%s does not read \"supported\")\n",
-			 FUSE_BPF_FEATURE_FILE);
+			 "fuse-bpf: mode fuse-bpf requested, but this kernel has no fuse-bpf (neither %s nor %s reads \"supported\": load fuse-bpf.ko)\n",
+			 FUSE_BPF_MODULE_FEATURE_FILE, FUSE_BPF_FEATURE_FILE);
 		atomic_store(&bs->error, -EOPNOTSUPP);
 		return -EOPNOTSUPP;
 	}
@@ -267,7 +286,41 @@ int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 	if (!bs->mountpoint)
 		return -ENOMEM;
 
+	/* The fuse-bpf kernel checks the opener of /dev/fuse too. */
+	core->dev_privileged =
+		fbpf_backing_privilege(core->init_userns,
+				       fbpf_cap_sys_admin_effective(), true,
+				       NULL) == 0;
 	expected = fuse_bpf_session_mode(bs);
+	if (expected == FUSE_BPF_MODE_KERNEL && kind == FBPF_KERNEL_NONE)
+		expected = lower_mode();	/* auto; fuse-bpf.ko is gone */
+	fbpf_mount_target(expected, kind, &dev, &fstype);
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && expected == FUSE_BPF_MODE_KERNEL &&
+	    bs->cfg.mode == FUSE_BPF_MODE_AUTO &&
+	    strcmp(dev, "/dev/fuse") != 0) {
+		/* /dev/fuse-bpf is root's alone unless udev says otherwise. */
+		fuse_log(FUSE_LOG_INFO,
+			 "fuse-bpf: cannot open %s (%s), mode auto uses /dev/fuse\n",
+			 dev, strerror(errno));
+		expected = lower_mode();
+		fbpf_mount_target(expected, kind, &dev, &fstype);
+		fd = open(dev, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		err = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: cannot open %s: %s\n", dev,
+			 strerror(-err));
+		return err;
+	}
+	/*
+	 * What INIT may settle on: fuse-bpf only on a device that serves it
+	 * and a mount made for it (root_dir= rather than the library's root
+	 * backing).
+	 */
+	core->conn_fuse_bpf = expected == FUSE_BPF_MODE_KERNEL;
+	atomic_store(&bs->mode, (int)expected);
+
 	if (bs->cfg.root_fd >= 0) {
 		if (expected == FUSE_BPF_MODE_KERNEL) {
 			root_dir = bs->cfg.root_fd;
@@ -277,29 +330,17 @@ int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 				fuse_log(FUSE_LOG_ERR,
 					 "fuse-bpf: cannot back the root: %s\n",
 					 strerror(-err));
+				close(fd);
 				return err;
 			}
 		}
-	}
-
-	/* The fuse-bpf kernel checks the opener of /dev/fuse too. */
-	core->dev_privileged =
-		fbpf_backing_privilege(core->init_userns,
-				       fbpf_cap_sys_admin_effective(), true,
-				       NULL) == 0;
-	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: cannot open /dev/fuse: %s\n",
-			 strerror(-err));
-		return err;
 	}
 	data = fbpf_mount_data(&core->mo, fd, root_dir);
 	if (!data) {
 		close(fd);
 		return -ENOMEM;
 	}
-	err = do_mount(&core->mo, mountpoint, data);
+	err = do_mount(&core->mo, fstype, mountpoint, data);
 	free(data);
 	if (err) {
 		close(fd);
@@ -358,7 +399,8 @@ int fuse_bpf_mount_no_daemon(const char *backing_dir, const char *mountpoint,
 	char *argv[] = { "fuse-bpf", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
 	struct fbpf_mount_opts mo;
-	const char *why;
+	enum fbpf_kernel_kind kind;
+	const char *why, *dev, *fstype;
 	char *data;
 	int dfd, err;
 
@@ -372,12 +414,14 @@ int fuse_bpf_mount_no_daemon(const char *backing_dir, const char *mountpoint,
 			 why);
 		return -EPERM;
 	}
-	if (!fbpf_probe_fuse_bpf()) {
+	kind = fbpf_probe_kernel_kind();
+	if (kind == FBPF_KERNEL_NONE) {
 		fuse_log(FUSE_LOG_ERR,
-			 "fuse-bpf: no_daemon mounts need a fuse-bpf kernel (%s does not read \"supported\")\n",
-			 FUSE_BPF_FEATURE_FILE);
+			 "fuse-bpf: no_daemon mounts need a fuse-bpf kernel (neither %s nor %s reads \"supported\": load fuse-bpf.ko)\n",
+			 FUSE_BPF_MODULE_FEATURE_FILE, FUSE_BPF_FEATURE_FILE);
 		return -EOPNOTSUPP;
 	}
+	fbpf_mount_target(FUSE_BPF_MODE_KERNEL, kind, &dev, &fstype);
 	if (options && *options &&
 	    (fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, options))) {
 		fuse_opt_free_args(&args);
@@ -407,7 +451,7 @@ int fuse_bpf_mount_no_daemon(const char *backing_dir, const char *mountpoint,
 	if (!data)
 		err = -ENOMEM;
 	else
-		err = do_mount(&mo, mountpoint, data);
+		err = do_mount(&mo, fstype, mountpoint, data);
 	free(data);
 	close(dfd);
 	fbpf_mount_opts_free(&mo);

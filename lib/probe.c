@@ -16,13 +16,14 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-bool fbpf_probe_fuse_bpf(void)
+/* @path reads "supported". */
+static bool feature_supported(const char *path)
 {
 	char buf[32];
 	ssize_t n;
 	int fd;
 
-	fd = open(FUSE_BPF_FEATURE_FILE, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -32,6 +33,39 @@ bool fbpf_probe_fuse_bpf(void)
 	buf[n] = '\0';
 	return strncmp(buf, "supported", 9) == 0 &&
 	       (buf[9] == '\0' || buf[9] == '\n');
+}
+
+enum fbpf_kernel_kind fbpf_probe_kernel_kind_at(const char *module_file,
+						const char *intree_file)
+{
+	if (feature_supported(module_file))
+		return FBPF_KERNEL_MODULE;
+	if (feature_supported(intree_file))
+		return FBPF_KERNEL_INTREE;
+	return FBPF_KERNEL_NONE;
+}
+
+enum fbpf_kernel_kind fbpf_probe_kernel_kind(void)
+{
+	return fbpf_probe_kernel_kind_at(FUSE_BPF_MODULE_FEATURE_FILE,
+					 FUSE_BPF_FEATURE_FILE);
+}
+
+bool fbpf_probe_fuse_bpf(void)
+{
+	return fbpf_probe_kernel_kind() != FBPF_KERNEL_NONE;
+}
+
+void fbpf_mount_target(enum fuse_bpf_mode mode, enum fbpf_kernel_kind kind,
+		       const char **dev, const char **fstype)
+{
+	if (mode == FUSE_BPF_MODE_KERNEL && kind == FBPF_KERNEL_MODULE) {
+		*dev = FUSE_BPF_MODULE_DEVICE;
+		*fstype = FUSE_BPF_MODULE_FSTYPE;
+	} else {
+		*dev = "/dev/fuse";
+		*fstype = "fuse";
+	}
 }
 
 int fbpf_cap_sys_admin_effective(void)

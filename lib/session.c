@@ -155,7 +155,7 @@ static int handle_init(struct fuse_bpf_session *bs, int fd,
 	if ((arg->flags & FUSE_BPF_INIT_EXT) &&
 	    plen >= offsetof(struct fuse_init_in, flags2) + sizeof(arg->flags2))
 		offered = (arg->flags2 & FUSE_BPF_INIT2_PASSTHROUGH) != 0;
-	kernel_ok = fbpf_probe_fuse_bpf();
+	kernel_ok = core->conn_fuse_bpf;
 	if (offered)
 		cap = fbpf_session_may_back(bs, &no_cap) == 0;
 	pt_ok = offered && cap;
@@ -165,7 +165,7 @@ static int handle_init(struct fuse_bpf_session *bs, int fd,
 		const char *why, *detail = "";
 
 		if (bs->cfg.mode == FUSE_BPF_MODE_KERNEL) {
-			why = FUSE_BPF_FEATURE_FILE " does not read \"supported\" (kernel without fuse-bpf)";
+			why = "the device mounted is not fuse-bpf's (neither " FUSE_BPF_MODULE_FEATURE_FILE " nor " FUSE_BPF_FEATURE_FILE " reads \"supported\")";
 		} else if (!offered) {
 			why = "the kernel does not offer FUSE_PASSTHROUGH at INIT (Linux 6.9+ needed)";
 		} else {

@@ -141,7 +141,8 @@ listing() {		# DIR: sorted names, one line
 }
 
 modes() {
-	if [ "$(cat /sys/fs/fuse/features/fuse_bpf 2>/dev/null)" = supported ]
+	if [ "$(cat /sys/fs/fuse-bpf/features/fuse_bpf 2>/dev/null)" = supported ] ||
+		[ "$(cat /sys/fs/fuse/features/fuse_bpf 2>/dev/null)" = supported ]
 	then
 		echo fuse-bpf
 	fi

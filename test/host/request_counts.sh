@@ -56,7 +56,7 @@ for mode in "$@"; do
 			continue
 		fi ;;
 	fuse-bpf)
-		if [ ! -r /sys/fs/fuse/features/fuse_bpf ]; then
+		if ! fm_kernel_has_fuse_bpf; then
 			echo "SKIP mode $mode: kernel without fuse-bpf"
 			continue
 		fi ;;

@@ -39,6 +39,14 @@ fm_kernel_has_passthrough()
 	[ "$_maj" -gt 6 ] || { [ "$_maj" -eq 6 ] && [ "$_min" -ge 9 ]; }
 }
 
+# fm_kernel_has_fuse_bpf: 0 when fuse-bpf is there, as fuse-bpf.ko beside
+# the kernel's FUSE or as an in-tree build.
+fm_kernel_has_fuse_bpf()
+{
+	[ "$(cat /sys/fs/fuse-bpf/features/fuse_bpf 2>/dev/null)" = supported ] ||
+		[ "$(cat /sys/fs/fuse/features/fuse_bpf 2>/dev/null)" = supported ]
+}
+
 # fm_start BINARY MODE SOURCE MOUNTPOINT STATS LOG [OPTIONS...]
 # Returns 0 once mounted and the daemon reported MODE (any mode for auto),
 # 1 otherwise (the daemon is stopped and its log printed).
@@ -182,8 +190,8 @@ passthrough)
 		exit 77
 	fi ;;
 fuse-bpf)
-	if [ ! -r /sys/fs/fuse/features/fuse_bpf ]; then
-		echo "SKIP conformance $mode: no /sys/fs/fuse/features/fuse_bpf (kernel without fuse-bpf)"
+	if ! fm_kernel_has_fuse_bpf; then
+		echo "SKIP conformance $mode: neither /sys/fs/fuse-bpf/features/fuse_bpf nor /sys/fs/fuse/features/fuse_bpf (kernel without fuse-bpf)"
 		exit 77
 	fi ;;
 userspace|auto) ;;

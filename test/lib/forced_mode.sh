@@ -12,7 +12,8 @@ PT=$1
 need_root
 fbpf_watchdog 70
 
-if [ "$(cat /sys/fs/fuse/features/fuse_bpf 2>/dev/null)" = supported ]; then
+if [ "$(cat /sys/fs/fuse-bpf/features/fuse_bpf 2>/dev/null)" = supported ] ||
+	[ "$(cat /sys/fs/fuse/features/fuse_bpf 2>/dev/null)" = supported ]; then
 	skip "this kernel has fuse-bpf, the forced mode would work"
 fi
 src=$FBPF_TMP/src

@@ -315,6 +315,88 @@ static void test_choose_mode(void **state)
 			 -EINVAL);
 }
 
+/* ---- where fuse-bpf is: module beside the kernel's FUSE, or in-tree --- */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_probe_kind(void **state)
+{
+	char dir[] = "/tmp/fbpf-probe.XXXXXX";
+	char mod[64], in[64];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(mod, sizeof(mod), "%s/module", dir);
+	snprintf(in, sizeof(in), "%s/intree", dir);
+
+	/* Neither file. */
+	assert_int_equal(fbpf_probe_kernel_kind_at(mod, in), FBPF_KERNEL_NONE);
+	/* In-tree build only. */
+	write_file(in, "supported\n");
+	assert_int_equal(fbpf_probe_kernel_kind_at(mod, in),
+			 FBPF_KERNEL_INTREE);
+	/* The module is preferred when both are there. */
+	write_file(mod, "supported\n");
+	assert_int_equal(fbpf_probe_kernel_kind_at(mod, in),
+			 FBPF_KERNEL_MODULE);
+	unlink(in);
+	assert_int_equal(fbpf_probe_kernel_kind_at(mod, in),
+			 FBPF_KERNEL_MODULE);
+	/* Only "supported" counts, with or without the newline. */
+	write_file(mod, "supported");
+	assert_int_equal(fbpf_probe_kernel_kind_at(mod, in),
+			 FBPF_KERNEL_MODULE);
+	write_file(mod, "unsupported\n");
+	assert_int_equal(fbpf_probe_kernel_kind_at(mod, in), FBPF_KERNEL_NONE);
+	write_file(mod, "supported-not\n");
+	assert_int_equal(fbpf_probe_kernel_kind_at(mod, in), FBPF_KERNEL_NONE);
+	write_file(mod, "");
+	assert_int_equal(fbpf_probe_kernel_kind_at(mod, in), FBPF_KERNEL_NONE);
+	unlink(mod);
+	rmdir(dir);
+
+	assert_string_equal(FUSE_BPF_MODULE_FEATURE_FILE,
+			    "/sys/fs/fuse-bpf/features/fuse_bpf");
+	assert_string_equal(FUSE_BPF_FEATURE_FILE,
+			    "/sys/fs/fuse/features/fuse_bpf");
+}
+
+static void test_mount_target(void **state)
+{
+	static const enum fuse_bpf_mode lower[] = {
+		FUSE_BPF_MODE_AUTO, FUSE_BPF_MODE_PASSTHROUGH,
+		FUSE_BPF_MODE_USERSPACE,
+	};
+	const char *dev, *fstype;
+	size_t i;
+
+	/* fuse-bpf mode on the module: its own device and type. */
+	fbpf_mount_target(FUSE_BPF_MODE_KERNEL, FBPF_KERNEL_MODULE, &dev,
+			  &fstype);
+	assert_string_equal(dev, "/dev/fuse-bpf");
+	assert_string_equal(fstype, "fusebpf");
+	/* fuse-bpf mode in-tree: the kernel's FUSE is fuse-bpf. */
+	fbpf_mount_target(FUSE_BPF_MODE_KERNEL, FBPF_KERNEL_INTREE, &dev,
+			  &fstype);
+	assert_string_equal(dev, "/dev/fuse");
+	assert_string_equal(fstype, "fuse");
+	/* The other modes use the kernel's FUSE, whatever is loaded. */
+	for (i = 0; i < sizeof(lower) / sizeof(lower[0]); i++) {
+		fbpf_mount_target(lower[i], FBPF_KERNEL_MODULE, &dev, &fstype);
+		assert_string_equal(dev, "/dev/fuse");
+		assert_string_equal(fstype, "fuse");
+		fbpf_mount_target(lower[i], FBPF_KERNEL_NONE, &dev, &fstype);
+		assert_string_equal(dev, "/dev/fuse");
+		assert_string_equal(fstype, "fuse");
+	}
+}
+
 /* ---- configuration ----------------------------------------------------- */
 
 static void test_config(void **state)
@@ -611,12 +693,20 @@ static void test_mount_split(void **state)
 	assert_non_null(strstr(data, "no_daemon,"));
 	assert_null(strstr(data, "fd=-1"));
 	free(data);
+	/* The subtype: fuse.NAME, or fusebpf.NAME on fuse-bpf.ko. */
+	data = fbpf_mount_type(&mo, "fuse");
+	assert_string_equal(data, "fuse.pt");
+	free(data);
+	data = fbpf_mount_type(&mo, "fusebpf");
+	assert_string_equal(data, "fusebpf.pt");
+	free(data);
 	fbpf_mount_opts_free(&mo);
 	fuse_opt_free_args(&args);
 }
 
 static void test_mount_split_refusals(void **state)
 {
+	char *data;
 	char *argv1[] = { "prog", "-o", "auto_unmount", NULL };
 	char *argv2[] = { "prog", "-o", "allow_root", NULL };
 	char *argv3[] = { "prog", NULL };
@@ -634,6 +724,9 @@ static void test_mount_split_refusals(void **state)
 	assert_null(mo.subtype);
 	assert_null(mo.kernel_opts);
 	assert_int_equal(mo.flags, MS_NOSUID | MS_NODEV);
+	data = fbpf_mount_type(&mo, "fusebpf");
+	assert_string_equal(data, "fusebpf");
+	free(data);
 	fbpf_mount_opts_free(&mo);
 	fuse_opt_free_args(&a1);
 	fuse_opt_free_args(&a2);
@@ -651,6 +744,8 @@ int main(void)
 		cmocka_unit_test_setup(test_validate, setup_log),
 		cmocka_unit_test_setup(test_mode_names, setup_log),
 		cmocka_unit_test_setup(test_choose_mode, setup_log),
+		cmocka_unit_test_setup(test_probe_kind, setup_log),
+		cmocka_unit_test_setup(test_mount_target, setup_log),
 		cmocka_unit_test_setup(test_config, setup_log),
 		cmocka_unit_test_setup(test_opcode_names, setup_log),
 		cmocka_unit_test_setup(test_stats, setup_log),
