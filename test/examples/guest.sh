@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Run examples.sh for filter_bpf and fallback_bpf inside the QEMU guest of
-# test/guest (Debian's 6.1 kernel with the patched fuse.ko), where it also
-# covers mode fuse-bpf.
+# test/guest (the Debian kernel of KCACHE with fuse-bpf.ko beside its
+# stock FUSE), where it also covers mode fuse-bpf.
 #
-#   guest.sh KCACHE MODULE BUILDDIR
+#   guest.sh KCACHE FUSE_BPF_KO BUILDDIR
 #
 # test/guest/run-guest.sh is used unchanged: it gets a copy of the guest
 # scripts plus one more, and a build directory of copies of what it packs,
@@ -14,7 +14,7 @@
 set -eu
 
 [ $# -eq 3 ] || {
-	echo "usage: guest.sh KCACHE MODULE BUILDDIR" >&2
+	echo "usage: guest.sh KCACHE FUSE_BPF_KO BUILDDIR" >&2
 	exit 2
 }
 kcache=$1

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # /init of the guest suite's initramfs (busybox).  Mounts the pseudo
-# filesystems, loads /lib/fuse.ko, runs the guest script named in
+# filesystems, loads the stock FUSE (/lib/stock-fuse.ko; on 6.12 it is
+# built in) and then fuse-bpf.ko beside it (/lib/fuse-bpf.ko, absent in the
+# stock-only run), checks that both registered, runs the guest script named in
 # /etc/guest.conf (after the extra modules run-guest.sh packed, if any),
 # checks dmesg, prints the results as "@@" markers on the
 # serial console and hands the number of failures to QEMU through
@@ -35,22 +37,39 @@ finish() {
 	poweroff -f
 }
 
-echo "@@ BOOT kernel=$(uname -r) module=$GUEST_MODULE script=$GUEST_SCRIPT"
-if grep -qw fuse /proc/filesystems; then
-	echo "@@ RESULT insmod FAIL fuse is already registered before insmod"
+echo "@@ BOOT kernel=$(uname -r) series=$GUEST_SERIES module=$GUEST_MODULE script=$GUEST_SCRIPT"
+# The stock FUSE first: a module on 6.1, built in on 6.12.
+if [ -f /lib/stock-fuse.ko ]; then
+	if grep -qw fuse /proc/filesystems; then
+		echo "@@ RESULT insmod FAIL fuse is registered before the stock fuse.ko is loaded"
+		finish 1
+	fi
+	if ! insmod /lib/stock-fuse.ko; then
+		echo "@@ RESULT insmod FAIL insmod /lib/stock-fuse.ko failed"
+		finish 1
+	fi
+fi
+if ! grep -qw fuse /proc/filesystems || [ ! -c /dev/fuse ]; then
+	echo "@@ RESULT insmod FAIL the stock FUSE is not there (/proc/filesystems: $(grep fuse /proc/filesystems | tr '\n\t' '; '), /dev/fuse: $(ls -l /dev/fuse 2>&1))"
 	finish 1
 fi
-if ! insmod /lib/fuse.ko; then
-	echo "@@ RESULT insmod FAIL insmod /lib/fuse.ko failed"
-	finish 1
-fi
-if [ ! -c /dev/fuse ]; then
-	echo "@@ RESULT insmod FAIL /dev/fuse did not appear"
-	finish 1
+# fuse-bpf.ko beside it.
+if [ -f /lib/fuse-bpf.ko ]; then
+	if ! insmod /lib/fuse-bpf.ko; then
+		echo "@@ RESULT insmod FAIL insmod /lib/fuse-bpf.ko beside the stock FUSE failed"
+		finish 1
+	fi
+	if ! grep -qw fusebpf /proc/filesystems ||
+		! grep -qw fuse /proc/filesystems || [ ! -c /dev/fuse-bpf ] ||
+		[ ! -c /dev/fuse ]; then
+		echo "@@ RESULT insmod FAIL after loading fuse-bpf.ko: /proc/filesystems: $(grep fuse /proc/filesystems | tr '\n\t' '; '), $(ls -l /dev/fuse /dev/fuse-bpf 2>&1 | tr '\n' ';')"
+		finish 1
+	fi
 fi
 
-# Modules run-guest.sh packed for the script (virtio_blk, ext4 and their
-# dependencies), in the order /lib/guest-modules/order gives.
+# Modules run-guest.sh packed for the script (virtio_blk, ext4, overlay,
+# cuse, ... and their dependencies), in the order
+# /lib/guest-modules/order gives.
 if [ -f /lib/guest-modules/order ]; then
 	for m in $(cat /lib/guest-modules/order); do
 		if ! insmod "/lib/guest-modules/$m.ko"; then

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * malformed: a raw FUSE daemon (no libfuse) that answers LOOKUP requests
- * with malformed fuse-bpf replies, straight on /dev/fuse, and checks the
- * errno the kernel gives each one.
+ * with malformed fuse-bpf replies, straight on the fuse-bpf device, and
+ * checks the errno the kernel gives each one.  The device is /dev/fuse-bpf
+ * and the file system type fusebpf.malformed while fuse-bpf.ko is loaded
+ * (FUSE_BPF_MODULE_FEATURE_FILE), else /dev/fuse and fuse.malformed (an
+ * in-tree build).
  *
  * Usage: malformed BACKING_FILE MOUNTPOINT
  *
@@ -353,7 +356,7 @@ static void serve(void)
 		if (n < 0) {
 			if (errno == EINTR || errno == ENOENT)
 				continue;
-			fprintf(stderr, "malformed: read /dev/fuse: %s\n",
+			fprintf(stderr, "malformed: read the device: %s\n",
 				strerror(errno));
 			failures++;
 			return;
@@ -441,6 +444,7 @@ static int prober(const char *expect_text)
 int main(int argc, char **argv)
 {
 	char opts[128], text[BACKED_TEXT_MAX];
+	const char *dev = "/dev/fuse", *fstype = "fuse.malformed";
 	ssize_t n;
 	pid_t pid;
 	int status;
@@ -464,15 +468,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	text[n] = '\0';
-	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (access(FUSE_BPF_MODULE_FEATURE_FILE, F_OK) == 0) {
+		dev = FUSE_BPF_MODULE_DEVICE;
+		fstype = FUSE_BPF_MODULE_FSTYPE ".malformed";
+	}
+	devfd = open(dev, O_RDWR | O_CLOEXEC);
 	if (devfd < 0) {
-		fprintf(stderr, "malformed: /dev/fuse: %s\n", strerror(errno));
+		fprintf(stderr, "malformed: %s: %s\n", dev, strerror(errno));
 		return 2;
 	}
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,rootmode=40000,user_id=0,group_id=0", devfd);
-	if (mount("malformed", mountpoint, "fuse.malformed",
-		  MS_NOSUID | MS_NODEV, opts) != 0) {
+	if (mount("malformed", mountpoint, fstype, MS_NOSUID | MS_NODEV,
+		  opts) != 0) {
 		fprintf(stderr, "malformed: mount: %s\n", strerror(errno));
 		return 2;
 	}

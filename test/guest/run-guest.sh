@@ -1,28 +1,36 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Boot Debian's 6.1 kernel under QEMU (TCG) with a fuse module and run one
-# guest script of test/guest in it.
+# Boot the Debian kernel of a cache (6.1 or 6.12) under QEMU (TCG) with its
+# stock FUSE and fuse-bpf.ko beside it, and run one guest script of
+# test/guest in it.
 #
-#   run-guest.sh [-t SECONDS] [-e] KCACHE MODULE BUILDDIR SCRIPT
+#   run-guest.sh [-t SECONDS] [-e] [-m MODULE]... KCACHE FUSE_BPF_KO BUILDDIR SCRIPT
 #
 # KCACHE   directory filled by kernel/fetch.sh (its env file names the
-#          kernel and Debian's stock fuse.ko); the environment variable
-#          KCACHE, when set, takes precedence
-# MODULE   the fuse.ko to load, or "stock" for Debian's own module
+#          kernel series, the kernel and Debian's stock fuse.ko, none
+#          where FUSE is built in); the environment variable KCACHE, when
+#          set, names a directory of caches: $KCACHE/VERSION replaces the
+#          argument, VERSION being the argument's last component
+#          (build/kcache/6.1 -> $KCACHE/6.1)
+# FUSE_BPF_KO the fuse-bpf.ko to load beside the stock FUSE, or "stock"
+#          for the stock FUSE alone
 # BUILDDIR the meson build directory: passthrough_bpf, the conformance
 #          programs and the guest helpers are taken from it; the "@@ CONF"
 #          lines a guest prints are kept in BUILDDIR/test/guest/results/
-#          SCRIPT and passed to later guests as /results/SCRIPT
+#          VERSION/SCRIPT and passed to later guests of the same kernel
+#          series as /results/SCRIPT
 # SCRIPT   a script of test/guest, run as the guest's test
 # -t       bound on the whole guest run (default 300 s); a guest still
 #          running then is killed and the run fails
 # -e       two empty ext4 images (mkfs.ext4 on the host, in the temporary
 #          directory) attached as /dev/vda and /dev/vdb, and the modules
-#          KCACHE's MODULES directory holds (virtio_blk, ext4, ...) packed
-#          for init.sh to load
+#          virtio_pci, virtio_blk, ext4 and crc32c_generic (as -m)
+# -m       a module of KCACHE's MODULES directory (overlay, cuse, virtiofs,
+#          ...) packed, with what it depends on, for init.sh to load after
+#          the FUSE modules; one built into the kernel needs nothing
 #
-# The initramfs holds busybox, init.sh as /init, the module (stripped),
+# The initramfs holds busybox, init.sh as /init, the modules (stripped),
 # the project's programs with the shared libraries ldd names (and
 # libgcc_s.so.1, which glibc loads at run time), and the guest scripts.  The script's results come back as "@@ RESULT" markers on
 # the serial console; this prints one line per result and a closing
@@ -37,6 +45,7 @@ set -eu
 
 timeout_s=300
 ext4=no
+mods=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t)
@@ -45,7 +54,12 @@ while [ $# -gt 0 ]; do
 		;;
 	-e)
 		ext4=yes
+		mods="$mods virtio_pci virtio_blk ext4 crc32c_generic"
 		shift
+		;;
+	-m)
+		mods="$mods ${2:?-m needs a module name}"
+		shift 2
 		;;
 	*)
 		break
@@ -53,10 +67,13 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ $# -ne 4 ]; then
-	echo "usage: run-guest.sh [-t SECONDS] [-e] KCACHE MODULE BUILDDIR SCRIPT" >&2
+	echo "usage: run-guest.sh [-t SECONDS] [-e] [-m MODULE]... KCACHE FUSE_BPF_KO|stock BUILDDIR SCRIPT" >&2
 	exit 2
 fi
-kcache=${KCACHE:-$1}
+kcache=$1
+if [ -n "${KCACHE:-}" ]; then
+	kcache=$KCACHE/$(basename "$1")
+fi
 module=$2
 builddir=$(cd "$3" && pwd)
 script=$4
@@ -81,13 +98,14 @@ if [ ! -f "$kcache/env" ]; then
 	exit 1
 fi
 . "$kcache/env"
+series=${SERIES:-6.1}
 if [ "$module" = stock ]; then
-	module=$STOCK_KO
 	module_name=stock
 else
 	module_name=patched
 fi
-for f in "$module" "$VMLINUZ" "$here/$script"; do
+# Debian's 6.1 has FUSE as a module (STOCK_KO), 6.12 has it built in.
+for f in ${STOCK_KO:-} "$VMLINUZ" "$here/$script"; do
 	if [ ! -f "$f" ]; then
 		echo "run-guest.sh: $f missing" >&2
 		exit 1
@@ -113,7 +131,16 @@ cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$here/init.sh" "$root/init"
 chmod 755 "$root/init"
-strip --strip-debug -o "$root/lib/fuse.ko" "$module"
+if [ -n "${STOCK_KO:-}" ]; then
+	strip --strip-debug -o "$root/lib/stock-fuse.ko" "$STOCK_KO"
+fi
+if [ "$module_name" = patched ]; then
+	if [ ! -f "$module" ]; then
+		echo "run-guest.sh: $module missing" >&2
+		exit 1
+	fi
+	strip --strip-debug -o "$root/lib/fuse-bpf.ko" "$module"
+fi
 
 # Copy a dynamic program's libraries to the same paths in the guest;
 # libraries of the build tree go to the loader's default directory.
@@ -163,7 +190,7 @@ cp -L "$libgcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
 for p in passthrough_bpf filter_bpf; do
 	add_prog "$builddir/example/$p" /bin
 done
-for p in guest_exit malformed no_daemon_mount stress adversary; do
+for p in guest_exit malformed no_daemon_mount stress adversary cuse_hello; do
 	add_prog "$builddir/test/guest/$p" /bin
 done
 if [ -d "$builddir/test/conformance" ]; then
@@ -178,23 +205,36 @@ for f in "$here"/*.sh "$here"/*.txt "$top/test/host/run_conformance.sh" \
 		cp "$f" "$root/tests/"
 	fi
 done
-disks=
-if [ $ext4 = yes ]; then
-	if [ -z "${MODULES:-}" ] || [ ! -f "$MODULES/order" ]; then
-		echo "run-guest.sh: $kcache has no guest modules (run kernel/fetch.sh $kcache)" >&2
+# The modules asked for, with what they need, in the load order of
+# MODULES/order (MODULES/deps: "NAME: what to load for it").
+if [ -n "$mods" ]; then
+	if [ -z "${MODULES:-}" ] || [ ! -f "$MODULES/deps" ]; then
+		echo "run-guest.sh: $kcache has no guest modules (run kernel/fetch.sh $kcache $series)" >&2
 		exit 1
 	fi
+	need=
+	for m in $mods; do
+		need="$need $(sed -n "s/^$m://p" "$MODULES/deps")"
+	done
+	mkdir -p "$root/lib/guest-modules"
+	: >"$root/lib/guest-modules/order"
+	for m in $(cat "$MODULES/order"); do
+		case " $need " in
+		*" $m "*)
+			strip --strip-debug -o "$root/lib/guest-modules/$m.ko" \
+				"$MODULES/$m.ko"
+			echo "$m" >>"$root/lib/guest-modules/order"
+			;;
+		esac
+	done
+fi
+disks=
+if [ $ext4 = yes ]; then
 	mkfs=$(PATH=$PATH:/sbin:/usr/sbin command -v mkfs.ext4 || true)
 	if [ -z "$mkfs" ]; then
 		echo "run-guest.sh: mkfs.ext4 is not installed (apt-get install e2fsprogs)"
 		exit 77
 	fi
-	mkdir -p "$root/lib/guest-modules"
-	for m in $(cat "$MODULES/order"); do
-		strip --strip-debug -o "$root/lib/guest-modules/$m.ko" \
-			"$MODULES/$m.ko"
-	done
-	cp "$MODULES/order" "$root/lib/guest-modules/order"
 	for n in 0 1; do
 		truncate -s 1G "$work/disk$n.img"
 		"$mkfs" -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 \
@@ -203,9 +243,10 @@ if [ $ext4 = yes ]; then
 	done
 fi
 
-# Results of earlier guest runs ("@@ CONF" lines), for scripts that
-# compare with them; this script's own are replaced by this run.
-results="$builddir/test/guest/results"
+# Results of earlier guest runs of this kernel series ("@@ CONF" lines),
+# for scripts that compare with them; this script's own are replaced by
+# this run.
+results="$builddir/test/guest/results/$series"
 mkdir -p "$results"
 rm -f "$results/$script"
 cp -r "$results" "$root/results"
@@ -217,6 +258,7 @@ fi
 cat >"$root/etc/guest.conf" <<CONF
 GUEST_SCRIPT=$script
 GUEST_MODULE=$module_name
+GUEST_SERIES=$series
 GUEST_SCRIPT_TIMEOUT=$script_timeout
 CONF
 : >"$root/etc/passwd"
@@ -311,6 +353,6 @@ if grep -E "$KERNEL_LOG_BAD" "$work/clean.log" | grep -v '^@@ RESULT' \
 	fi
 fi
 
-echo "guest $script ($module_name module): $((end - start)) s"
+echo "guest $script (Linux $series, $module_name): $((end - start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

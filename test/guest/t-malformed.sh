@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Guest test: malformed fuse-bpf replies written straight to /dev/fuse by
+# Guest test: malformed fuse-bpf replies written straight to /dev/fuse-bpf by
 # the raw daemon `malformed` each get their errno, the connection keeps
 # working, and (checked by init.sh) dmesg stays clean.
 . /tests/lib.sh
