@@ -6,10 +6,12 @@
 # needs are downloaded (not installed) later by kernel/fetch.sh.
 set -eu
 
+# dwarves: pahole, which building modules for Debian's 6.12 needs
+# (CONFIG_DEBUG_INFO_BTF_MODULES).
 pkgs="gcc gcc-12 make pkg-config meson ninja-build
 	fuse3 libfuse3-dev libcmocka-dev
 	attr acl e2fsprogs xz-utils cpio kmod bc flex bison libelf-dev libssl-dev
-	busybox-static qemu-system-x86 python3"
+	busybox-static qemu-system-x86 python3 dwarves"
 
 missing=
 for p in $pkgs; do
