@@ -8,10 +8,19 @@
 #                           copied from CACHE's linux-source, with the
 #                           Kbuild file that builds them out of tree
 #   kb_apply TREE PATCH     patch -p1 PATCH on TREE
-#   kb_make TREE LOG [W]    build TREE/fs/fuse against CACHE's headers
+#   kb_make TREE LOG [W] [TARGET]
+#                           build TREE/fs/fuse against CACHE's headers
 #                           (W=1 when W is 1); any warning or error in LOG
 #                           fails it.  make rebuilds only what changed
-#                           since the last kb_make of TREE.
+#                           since the last kb_make of TREE.  TARGET is
+#                           "modules" (the default: compile, modpost, the
+#                           .ko) or fuse.o (compile and link the object,
+#                           no modpost)
+#   kb_fuse_builtin         CACHE's kernel has FUSE built in (6.12): it
+#                           exports the fuse_* symbols itself, so modpost
+#                           refuses a fuse.ko of the series alone
+#                           ("exported twice"); only fuse-bpf.ko (no
+#                           exports) gets through
 
 kb_here=$(cd "$(dirname "$0")" && pwd)
 
@@ -59,7 +68,8 @@ kb_apply() {
 # not built.
 kb_make() {
 	if ! make -C "$HDR" M="$1/fs/fuse" CONFIG_FUSE_FS=m CONFIG_CUSE= \
-		CONFIG_VIRTIO_FS= W="${3:-}" -j"$(nproc)" modules >"$2" 2>&1; then
+		CONFIG_VIRTIO_FS= W="${3:-}" -j"$(nproc)" "${4:-modules}" \
+		>"$2" 2>&1; then
 		cat "$2" >&2
 		echo "$(basename "$0"): build failed" >&2
 		return 1
@@ -68,4 +78,8 @@ kb_make() {
 		echo "$(basename "$0"): the build produced warnings (log: $2)" >&2
 		return 1
 	fi
+}
+
+kb_fuse_builtin() {
+	grep -q '^CONFIG_FUSE_FS=y' "$HDR/.config"
 }
