@@ -1,16 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Run bench/run.sh inside the QEMU guest of test/guest (Debian's 6.1
-# kernel with the patched fuse.ko), targets native, fuse-bpf and
+# Run bench/run.sh inside the QEMU guest of test/guest (Debian's kernel
+# with fuse-bpf.ko beside its stock FUSE), targets native, fuse-bpf and
 # userspace, and append its section to a report.
 #
 #   guest.sh BUILDDIR [REPORT [run.sh options...]]
 #
 # BUILDDIR must hold example/passthrough_bpf, lib/libfuse-bpf.so*,
-# bench/fbpf-bench, test/guest/guest_exit and test/guest/fuse.ko (ninja
-# test/guest/fuse.ko); KCACHE (default BUILDDIR/kcache) is the cache
-# kernel/fetch.sh filled.  MODULE=stock runs Debian's own module instead
+# bench/fbpf-bench, test/guest/guest_exit and test/guest/fuse-bpf-VERSION.ko
+# (ninja test/guest/fuse-bpf-VERSION.ko); VERSION (default 6.1) is the
+# kernel series, KCACHE/VERSION (KCACHE default BUILDDIR/kcache) the cache
+# kernel/fetch.sh filled.  MODULE=stock runs Debian's stock FUSE alone
 # (no fuse-bpf target then; for checking this script).  REPORT defaults to doc/benchmarks.md.  The
 # guest run uses test/guest/run-guest.sh unchanged: it is given a copy of
 # the guest scripts with one more script, and a build directory made of
@@ -27,12 +28,13 @@ top=$(cd "$here/.." && pwd)
 build=$(cd "$1" && pwd)
 report=${2:-$top/doc/benchmarks.md}
 [ $# -ge 2 ] && shift 2 || shift $#
-kcache=${KCACHE:-$build/kcache}
-module=${MODULE:-$build/test/guest/fuse.ko}
+version=${VERSION:-6.1}
+kcache=${KCACHE:-$build/kcache}/$version
+module=${MODULE:-$build/test/guest/fuse-bpf-$version.ko}
 if [ "$module" = stock ]; then
-	label="guest: Debian 6.1 kernel, stock fuse.ko, QEMU TCG"
+	label="guest: Debian $version kernel, stock FUSE, QEMU TCG"
 else
-	label="guest: Debian 6.1 kernel, patched fuse.ko, QEMU TCG"
+	label="guest: Debian $version kernel, fuse-bpf.ko beside the stock FUSE, QEMU TCG"
 fi
 
 for f in "$build/example/passthrough_bpf" "$build/bench/fbpf-bench" \

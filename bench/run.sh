@@ -130,7 +130,7 @@ else
 fi
 if [ -z "$label" ]; then
 	if [ -n "$fuse_bpf_ok" ]; then
-		label="guest (patched fuse.ko)"
+		label="guest (fuse-bpf.ko)"
 	else
 		label=host
 	fi
@@ -449,7 +449,7 @@ same run on the same machine; only the ratios are meaningful, and they are
 noisy on a shared 2-core VM.  The second table counts the requests that
 reached userspace at all, split into those the daemon (`passthrough_bpf`)
 handled and those libfuse-bpf served for it.  `fuse-bpf` numbers come from
-the QEMU guest (TCG, Debian's 6.1 kernel with the patched `fuse.ko`) and are
+the QEMU guest (TCG, Debian's 6.1 kernel with `fuse-bpf.ko` beside its stock FUSE) and are
 ratios to native in the guest.
 
 EOF
