@@ -209,8 +209,17 @@ esac
 mkdir -p "$debs"
 for p in "$img_pkg" "linux-headers-$kver" "linux-headers-$abi-common" \
 	"$kbuild_pkg" "linux-source-$version"; do
-	# A deb of the package (any version of linux-source) is kept.
-	if ! ls "$debs/${p}_"*.deb >/dev/null 2>&1; then
+	# A deb of the archive's version already in debs/ is kept; older
+	# ones (linux-source-VERSION and the 6.1 kbuild keep their names
+	# across updates) are replaced.
+	ver=$(apt-cache show --no-all-versions "$p" 2>/dev/null |
+		sed -n 's/^Version: //p' | head -n 1)
+	if [ -z "$ver" ]; then
+		echo "fetch.sh: $p is not in the archive (run apt-get update)" >&2
+		exit 1
+	fi
+	if ! ls "$debs/${p}_${ver}_"*.deb >/dev/null 2>&1; then
+		rm -f "$debs/${p}_"*.deb
 		(cd "$debs" && apt-get download -q "$p" >/dev/null)
 	fi
 done
@@ -241,7 +250,7 @@ for ko in "$out/img/lib/modules/$kver/kernel/fs/fuse/fuse.ko"*; do
 done
 rm -rf "$out/img"
 
-src=$(ls "$debs/linux-source-${version}_"*.deb | tail -n 1)
+src=$(ls "$debs/linux-source-${version}_"*.deb)
 mkdir -p "$out/srcdeb"
 dpkg-deb --fsys-tarfile "$src" | tar -x -C "$out/srcdeb" \
 	"./usr/src/linux-source-$version.tar.xz"
