@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * adversary: checks of the fuse-bpf security model.  A raw FUSE daemon on
- * /dev/fuse (no libfuse) does what a hostile or confused daemon could, and
- * a client uses backed files in ways the lower file system restricts.
+ * the FUSE device (no libfuse) does what a hostile or confused daemon
+ * could, and a client uses backed files in ways the lower file system
+ * restricts.  The device is /dev/fuse-bpf and the file system type
+ * fusebpf.adversary while fuse-bpf.ko is loaded
+ * (FUSE_BPF_MODULE_FEATURE_FILE), else /dev/fuse and fuse.adversary (an
+ * in-tree build of the series).
  *
  * Usage: adversary CHECK WORKDIR
  *        adversary list
@@ -69,6 +73,13 @@
 
 static int failures;
 static const char *workdir;
+/*
+ * The FUSE device and file system type: fuse-bpf.ko's while it is loaded
+ * (beside the kernel's own FUSE), else the kernel's FUSE (an in-tree
+ * build of the series)
+ */
+static const char *fuse_dev = "/dev/fuse";
+static const char *fuse_fstype = "fuse.adversary";
 
 /* ------------------------------------------------------------------ */
 /* Reporting                                                          */
@@ -802,19 +813,19 @@ static int fuse_mount(const char *mnt, int devfd, int root_fd,
 			      root_fd);
 	if (extra)
 		snprintf(opts + n, sizeof(opts) - n, ",%s", extra);
-	if (mount("adversary", mnt, "fuse.adversary", MS_NOSUID | MS_NODEV,
+	if (mount("adversary", mnt, fuse_fstype, MS_NOSUID | MS_NODEV,
 		  opts) != 0)
 		return errno;
 	return 0;
 }
 
-/* Mount for @devfd (or a new /dev/fuse fd when -1) and serve in a thread */
+/* Mount for @devfd (or a new FUSE device fd when -1) and serve in a thread */
 static int daemon_start(struct daemon *d, int devfd, const char *mnt,
 			int root_fd, const char *rootmode)
 {
 	int err;
 
-	d->fd = devfd >= 0 ? devfd : open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	d->fd = devfd >= 0 ? devfd : open(fuse_dev, O_RDWR | O_CLOEXEC);
 	if (d->fd < 0)
 		return errno;
 	err = fuse_mount(mnt, d->fd, root_fd, rootmode, NULL);
@@ -1467,11 +1478,11 @@ static int check_deputy(void)
 		env_fini(&e);
 		return 2;
 	}
-	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	devfd = open(fuse_dev, O_RDWR | O_CLOEXEC);
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,rootmode=40000,user_id=%d,group_id=%d,allow_other",
 		 devfd, NOBODY, NOBODY);
-	if (devfd < 0 || mount("adversary", e.mnt, "fuse.adversary",
+	if (devfd < 0 || mount("adversary", e.mnt, fuse_fstype,
 			       MS_NOSUID | MS_NODEV, opts) != 0) {
 		result("deputy-mount", false, "mount -> %s", ename(errno));
 		env_fini(&e);
@@ -1595,7 +1606,7 @@ static int check_deputy_opener(void)
 		close(sv[0]);
 		if (drop_privs())
 			_exit(3);
-		devfd = open("/dev/fuse", O_RDWR);
+		devfd = open(fuse_dev, O_RDWR);
 		if (devfd < 0)
 			_exit(errno < 250 ? errno : 250);
 		_exit(send_fd(sv[1], devfd) ? 4 : 0);
@@ -1688,11 +1699,11 @@ static void userns_child(struct env *e, const char *sysctl)
 	}
 
 	/* Control: a plain FUSE mount works in the user namespace */
-	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	devfd = open(fuse_dev, O_RDWR | O_CLOEXEC);
 	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0",
 		 devfd);
 	err = devfd < 0 ? errno :
-	      err_of(mount("adversary", e->mnt, "fuse.adversary",
+	      err_of(mount("adversary", e->mnt, fuse_fstype,
 			   MS_NOSUID | MS_NODEV, opts));
 	if (!err)
 		umount2(e->mnt, MNT_DETACH);
@@ -1707,7 +1718,7 @@ static void userns_child(struct env *e, const char *sysctl)
 		 "no_daemon,root_dir=%d,rootmode=40000,user_id=0,group_id=0",
 		 lfd);
 	err = lfd < 0 ? errno :
-	      err_of(mount("adversary", e->mnt, "fuse.adversary",
+	      err_of(mount("adversary", e->mnt, fuse_fstype,
 			   MS_NOSUID | MS_NODEV, opts));
 	if (!err)
 		umount2(e->mnt, MNT_DETACH);
@@ -1715,12 +1726,12 @@ static void userns_child(struct env *e, const char *sysctl)
 	       "mount no_daemon,root_dir= as root of a user namespace -> %s (expected EPERM)",
 	       ename(err));
 
-	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	devfd = open(fuse_dev, O_RDWR | O_CLOEXEC);
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,root_dir=%d,rootmode=40000,user_id=0,group_id=0",
 		 devfd, lfd);
 	err = devfd < 0 ? errno :
-	      err_of(mount("adversary", e->mnt, "fuse.adversary",
+	      err_of(mount("adversary", e->mnt, fuse_fstype,
 			   MS_NOSUID | MS_NODEV, opts));
 	if (!err)
 		umount2(e->mnt, MNT_DETACH);
@@ -2006,7 +2017,7 @@ static int check_rootmode(void)
 	snprintf(opts, sizeof(opts),
 		 "no_daemon,root_dir=%d,rootmode=100644,user_id=0,group_id=0",
 		 lfd);
-	err = err_of(mount("adversary", mntfile, "fuse.adversary",
+	err = err_of(mount("adversary", mntfile, fuse_fstype,
 			   MS_NOSUID | MS_NODEV, opts));
 	what[0] = '\0';
 	if (!err) {
@@ -2286,10 +2297,10 @@ static int check_daemon_kill(void)
 		return 2;
 	}
 	s.fd_b = s.fd_a;
-	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	devfd = open(fuse_dev, O_RDWR | O_CLOEXEC);
 	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0",
 		 devfd);
-	if (devfd < 0 || mount("adversary", e.mnt, "fuse.adversary",
+	if (devfd < 0 || mount("adversary", e.mnt, fuse_fstype,
 			       MS_NOSUID | MS_NODEV, opts) != 0) {
 		result("daemon-kill-mount", false, "mount -> %s", ename(errno));
 		env_fini(&e);
@@ -2882,6 +2893,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	workdir = argv[2];
+	if (access(FUSE_BPF_MODULE_FEATURE_FILE, F_OK) == 0) {
+		fuse_dev = FUSE_BPF_MODULE_DEVICE;
+		fuse_fstype = FUSE_BPF_MODULE_FSTYPE ".adversary";
+	}
 	if (mkdir(workdir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "adversary: %s: %s\n", workdir,
 			strerror(errno));

@@ -24,10 +24,15 @@ if [ ! -x /bin/adversary ]; then
 	exit 0
 fi
 
-# What a Debian system gives: /dev/fuse for everybody (devtmpfs makes it
-# 0600), unprivileged user namespaces on, and a short lease break time in
-# case a lease is left behind.
-chmod 0666 /dev/fuse
+# What a Debian system gives: /dev/fuse (and fuse-bpf.ko's /dev/fuse-bpf,
+# which adversary uses when it is there) for everybody (devtmpfs makes
+# them 0600), unprivileged user namespaces on, and a short lease break
+# time in case a lease is left behind.
+for dev in /dev/fuse /dev/fuse-bpf; do
+	if [ -c "$dev" ]; then
+		chmod 0666 "$dev"
+	fi
+done
 if [ -f /proc/sys/kernel/unprivileged_userns_clone ]; then
 	echo 1 >/proc/sys/kernel/unprivileged_userns_clone
 fi
