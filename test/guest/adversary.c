@@ -2727,15 +2727,69 @@ static int list_bounded(const char *dir, char *out, size_t len)
 	return 0;
 }
 
+/* Is something mounted on @p?  (A mount point of /proc/self/mountinfo) */
+static bool mounted_on(const char *p)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[1024], mp[512];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %*s %*s %511s", mp) == 1 &&
+			strcmp(mp, p) == 0;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Names something is mounted on in the lower (the tmpfs on lower/sub, a
+ * file bind-mounted on lower/fmnt) are busy through the mount as in the
+ * lower itself: unlink, rmdir and rename of them, and renames over them,
+ * give EBUSY; the lower keeps both names and mounts.
+ */
+static void submount_busy(struct env *e, const char *sub, const char *fmnt)
+{
+	expect("submount-busy-unlink", err_of(unlink(path(e->mnt, "fmnt"))),
+	       EBUSY, "unlink of fmnt (a file bind-mounted on it in the lower)");
+	expect("submount-busy-rename-file",
+	       err_of(rename(path(e->mnt, "fmnt"), path(e->mnt, "fmnt2"))),
+	       EBUSY, "rename(fmnt, fmnt2)");
+	expect("submount-busy-rename-over-file",
+	       err_of(rename(path(e->mnt, "x"), path(e->mnt, "fmnt"))), EBUSY,
+	       "rename(x, fmnt): over the mounted-on file");
+	expect("submount-busy-rmdir", err_of(rmdir(path(e->mnt, "sub"))),
+	       EBUSY, "rmdir of sub (a tmpfs mounted on it in the lower)");
+	expect("submount-busy-rename-dir",
+	       err_of(rename(path(e->mnt, "sub"), path(e->mnt, "sub2"))),
+	       EBUSY, "rename(sub, sub2)");
+	expect("submount-busy-rename-over-dir",
+	       err_of(rename(path(e->mnt, "ed"), path(e->mnt, "sub"))), EBUSY,
+	       "rename(ed, sub): an empty directory over the mounted-on one");
+	result("submount-busy-lower",
+	       mounted_on(sub) && mounted_on(fmnt) &&
+	       access(path(e->lower, "x"), F_OK) == 0 &&
+	       access(path(e->lower, "ed"), F_OK) == 0,
+	       "after the attempts: lower/sub %s, lower/fmnt %s, x and ed %s",
+	       mounted_on(sub) ? "still mounted on" : "NOT mounted on",
+	       mounted_on(fmnt) ? "still mounted on" :
+	       "NOT mounted on",
+	       access(path(e->lower, "x"), F_OK) == 0 &&
+	       access(path(e->lower, "ed"), F_OK) == 0 ? "present" :
+	       "gone");
+}
+
 /*
  * A tmpfs mounted on lower/sub covers lower/sub/covered: through the mount
- * sub shows the tmpfs, never the covered file.  And a fuse-bpf mount on
- * lower/inner backed by lower itself: listing inner/inner through it
- * returns promptly (error, empty or foreign listing).
+ * sub shows the tmpfs, never the covered file; mounted-on names are busy
+ * (submount_busy()).  And a fuse-bpf mount on lower/inner backed by lower
+ * itself: listing inner/inner through it returns promptly (error, empty
+ * or foreign listing).
  */
 static int check_submount(void)
 {
-	char sub[350], inner[350], what[128];
+	char sub[350], inner[350], fmnt[350], what[128];
 	struct daemon d, d2;
 	struct env e;
 	struct stat st;
@@ -2745,15 +2799,26 @@ static int check_submount(void)
 		return 2;
 	snprintf(sub, sizeof(sub), "%s/sub", e.lower);
 	snprintf(inner, sizeof(inner), "%s/inner", e.lower);
+	snprintf(fmnt, sizeof(fmnt), "%s/fmnt", e.lower);
 	mkdir(sub, 0755);
 	mkdir(inner, 0755);
+	mkdir(path(e.lower, "ed"), 0755);
 	if (write_text(path(sub, "covered"), "covered\n") ||
 	    mount("adv-sub", sub, "tmpfs", 0, "size=1m") ||
 	    write_text(path(sub, "mounted"), "mounted\n")) {
 		env_fini(&e);
 		return 2;
 	}
+	if (write_text(fmnt, "covered file\n") ||
+	    write_text(path(e.lower, "fsrc"), "bind source\n") ||
+	    write_text(path(e.lower, "x"), "x\n") ||
+	    mount(path(e.lower, "fsrc"), fmnt, NULL, MS_BIND, NULL)) {
+		umount2(sub, MNT_DETACH);
+		env_fini(&e);
+		return 2;
+	}
 	if (start_rootdir(&d, &e, "submount")) {
+		umount2(fmnt, MNT_DETACH);
 		umount2(sub, MNT_DETACH);
 		env_fini(&e);
 		return 1;
@@ -2763,8 +2828,12 @@ static int check_submount(void)
 	result("submount-covered", ce == ENOENT && me == 0,
 	       "through the mount: sub/covered (hidden by the tmpfs on sub) -> %s (expected ENOENT), sub/mounted -> %s (expected success)",
 	       ename(ce), ename(me));
+	submount_busy(&e, sub, fmnt);
 	stop_quiet(&d, e.mnt, "submount");
-	umount2(sub, 0);
+	if (umount2(fmnt, 0) != 0)
+		umount2(fmnt, MNT_DETACH);
+	if (umount2(sub, 0) != 0)
+		umount2(sub, MNT_DETACH);
 
 	/* The mount placed inside its own backing tree */
 	daemon_init(&d2, NULL, NULL);

@@ -10,9 +10,10 @@
 # covering mounts of the lower file system hold through the mount;
 # rootmode must match root_dir; RWF_APPEND appends; replacing a node's
 # backing or killing the daemon leaks no lock; notifications naming node
-# id 0 fail; leases are refused or broken by the lower file.  The
-# use-after-free reproduction (READ held across close) runs last, then the
-# kernel log is checked by init.sh (slub_debug is on in every guest).
+# id 0 fail; leases are refused or broken by the lower file; mounted-on
+# names are busy.  The use-after-free reproduction (READ held across close)
+# runs last, then the kernel log is checked by init.sh (slub_debug is on
+# in every guest).
 . /tests/lib.sh
 
 w=/tmp/adversary
