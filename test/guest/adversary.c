@@ -42,7 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/klog.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -798,10 +801,12 @@ static void *serve_thread(void *arg)
 
 /*
  * mount(2) a FUSE file system on @mnt for @devfd, as root (user_id=0):
- * @root_fd >= 0 adds root_dir=, @rootmode defaults to a directory.
+ * @root_fd >= 0 adds root_dir=, @rootmode defaults to a directory, @extra
+ * adds options, @mflags are the mount flags.
  */
 static int fuse_mount(const char *mnt, int devfd, int root_fd,
-		      const char *rootmode, const char *extra)
+		      const char *rootmode, const char *extra,
+		      unsigned long mflags)
 {
 	char opts[256];
 	int n;
@@ -813,22 +818,25 @@ static int fuse_mount(const char *mnt, int devfd, int root_fd,
 			      root_fd);
 	if (extra)
 		snprintf(opts + n, sizeof(opts) - n, ",%s", extra);
-	if (mount("adversary", mnt, fuse_fstype, MS_NOSUID | MS_NODEV,
-		  opts) != 0)
+	if (mount("adversary", mnt, fuse_fstype, mflags, opts) != 0)
 		return errno;
 	return 0;
 }
 
-/* Mount for @devfd (or a new FUSE device fd when -1) and serve in a thread */
-static int daemon_start(struct daemon *d, int devfd, const char *mnt,
-			int root_fd, const char *rootmode)
+/*
+ * Mount for @devfd (or a new FUSE device fd when -1) with mount flags
+ * @mflags and options @extra, and serve in a thread
+ */
+static int daemon_start_opts(struct daemon *d, int devfd, const char *mnt,
+			     int root_fd, const char *rootmode,
+			     const char *extra, unsigned long mflags)
 {
 	int err;
 
 	d->fd = devfd >= 0 ? devfd : open(fuse_dev, O_RDWR | O_CLOEXEC);
 	if (d->fd < 0)
 		return errno;
-	err = fuse_mount(mnt, d->fd, root_fd, rootmode, NULL);
+	err = fuse_mount(mnt, d->fd, root_fd, rootmode, extra, mflags);
 	if (!err && pipe2(d->stop, O_CLOEXEC) != 0)
 		err = errno;
 	if (!err)
@@ -841,6 +849,14 @@ static int daemon_start(struct daemon *d, int devfd, const char *mnt,
 	}
 	d->running = true;
 	return 0;
+}
+
+/* daemon_start_opts() with nosuid,nodev and no extra options */
+static int daemon_start(struct daemon *d, int devfd, const char *mnt,
+			int root_fd, const char *rootmode)
+{
+	return daemon_start_opts(d, devfd, mnt, root_fd, rootmode, NULL,
+				 MS_NOSUID | MS_NODEV);
 }
 
 /* Unmount and stop the thread; 0 or the errno of umount */
@@ -1005,6 +1021,22 @@ static int wait_ms(pid_t pid, unsigned int ms)
 		msleep(20);
 	}
 	return -1;
+}
+
+/* A wait status from wait_ms() in words: the errno a child exited with */
+static const char *wstatus(int status)
+{
+	static char buf[4][32];
+	static unsigned int n;
+	char *b = buf[n++ % 4];
+
+	if (status == -1)
+		return "still blocked";
+	if (WIFEXITED(status))
+		return ename(WEXITSTATUS(status));
+	snprintf(b, sizeof(buf[0]), "killed by signal %d",
+		 WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+	return b;
 }
 
 /*
@@ -2912,6 +2944,510 @@ static int check_lease(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Objects that cannot back anything                                  */
+/* ------------------------------------------------------------------ */
+
+#define WEIRD_MAX 16
+#define WEIRD_TEXT "control file\n"
+
+/* One candidate backing object, offered for the name it carries */
+struct weird_kind {
+	const char *name;
+	const char *what;
+	int fd;			/* -1 when it could not be made */
+	int open_err;
+	mode_t mode;		/* the reply's mode: fstat() of the fd */
+	/* what the daemon saw */
+	bool done;
+	int ioctl_err;
+	int write_err;		/* -1: not sent (the ioctl was accepted) */
+};
+
+struct weird_state {
+	struct weird_kind k[WEIRD_MAX];
+	unsigned int n;
+};
+
+static void weird_lookup(struct daemon *d, const struct fuse_in_header *ih,
+			 const char *name)
+{
+	struct weird_state *s = d->priv;
+	struct weird_kind *k = NULL;
+	int ierr, werr = -1;
+	unsigned int i;
+
+	for (i = 0; i < s->n && ih->nodeid == ROOT_ID; i++)
+		if (strcmp(name, s->k[i].name) == 0 && !s->k[i].done)
+			k = &s->k[i];
+	if (!k || k->fd < 0) {
+		reply_err(d, ih->unique, ENOENT);
+		return;
+	}
+	ierr = reply_backed(d, ih->unique, 10 + (k - s->k), k->fd);
+	/* Refused means still pending: a plain reply must be accepted */
+	if (ierr)
+		werr = reply_err(d, ih->unique, ENOENT);
+	pthread_mutex_lock(&d->lock);
+	k->ioctl_err = ierr;
+	k->write_err = werr;
+	k->done = true;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Add a candidate; @fd < 0 records errno as the reason it is missing */
+static struct weird_kind *weird_add(struct weird_state *s, const char *name,
+				    const char *what, int fd)
+{
+	struct weird_kind *k = &s->k[s->n++];
+	struct stat st;
+
+	memset(k, 0, sizeof(*k));
+	k->name = name;
+	k->what = what;
+	k->fd = fd;
+	k->open_err = fd < 0 ? errno : 0;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		k->mode = st.st_mode;
+	return k;
+}
+
+/* Wait up to 10 s for the daemon to have answered @k */
+static bool weird_wait(struct daemon *d, struct weird_kind *k)
+{
+	struct timespec until;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&d->lock);
+	while (!k->done &&
+	       pthread_cond_timedwait(&d->cond, &d->lock, &until) == 0)
+		;
+	done = k->done;
+	pthread_mutex_unlock(&d->lock);
+	return done;
+}
+
+/*
+ * What an accepted weird backing gives a user of the mount, in a child
+ * bounded by 5 s: the listing of a directory, the start of a file, the
+ * target of a symlink.
+ */
+static void weird_probe(const char *p, mode_t mode, char *out, size_t len)
+{
+	int pfd[2], status;
+	char buf[64];
+	ssize_t n;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		alarm(5);
+		if (S_ISDIR(mode)) {
+			n = count_entries(p);
+			dprintf(pfd[1], "; listing: %zd entries", n);
+		} else if (S_ISLNK(mode)) {
+			n = readlink(p, buf, sizeof(buf) - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			dprintf(pfd[1], "; readlink -> \"%s\" %s", shown(buf),
+				ename(err_of(n)));
+		} else if (S_ISREG(mode)) {
+			n = read_file(p, buf, 32);
+			dprintf(pfd[1], "; read -> \"%s\" %s", shown(buf),
+				n < 0 ? ename(-n) : "");
+		} else {
+			n = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+			dprintf(pfd[1], "; open(O_RDWR|O_NONBLOCK) -> %s",
+				ename(err_of(n)));
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	status = pid < 0 ? 0 : wait_ms(pid, 8000);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		snprintf(out, len, "; the probe hung");
+	} else {
+		n = read(pfd[0], out, len - 1);
+		out[n > 0 ? n : 0] = '\0';
+	}
+	close(pfd[0]);
+}
+
+/*
+ * A privileged daemon (root, a thread of this process) offers objects
+ * that must never back a node: procfs and sysfs files, directories and
+ * magic links, pipes, sockets, memfd, epoll and eventfd (anonymous
+ * inodes), a file of this very mount and the connection's own FUSE
+ * device fd.  Each reply gets EINVAL from the ioctl (with the mode of the
+ * object, so that the type check does not decide), the request stays
+ * answerable, and the lookup ends with the plain ENOENT reply.  A regular
+ * tmpfs file works (control).
+ */
+static int check_weird_backing(void)
+{
+	static const char *const sysfs_files[] = {
+		"/sys/kernel/uevent_seqnum", "/sys/power/state",
+		"/sys/kernel/notes", NULL,
+	};
+	struct weird_state s = { .n = 0 };
+	struct weird_kind *k;
+	struct daemon d;
+	struct env e;
+	struct stat st;
+	char buf[64], probe[160], devwhat[64];
+	int sv[2] = { -1, -1 }, pp[2] = { -1, -1 };
+	int err, le, same, efd;
+	unsigned int i;
+
+	if (env_init(&e, "weird-backing"))
+		return 2;
+	if (write_text(path(e.lower, "ok"), WEIRD_TEXT)) {
+		env_fini(&e);
+		return 2;
+	}
+	weird_add(&s, "ok", "a regular tmpfs file (control)",
+		  open(path(e.lower, "ok"), O_RDONLY | O_CLOEXEC));
+	weird_add(&s, "proc-file", "/proc/self/status",
+		  open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+	weird_add(&s, "proc-dir", "/proc/self",
+		  open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	weird_add(&s, "proc-symlink", "/proc/self/exe (O_PATH|O_NOFOLLOW)",
+		  open("/proc/self/exe", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+	for (i = 0, efd = -1; sysfs_files[i] && efd < 0; i++)
+		efd = open(sysfs_files[i], O_RDONLY | O_CLOEXEC);
+	weird_add(&s, "sysfs-file", efd >= 0 ? sysfs_files[i - 1] :
+		  "a sysfs file", efd);
+	if (pipe2(pp, O_CLOEXEC))
+		pp[0] = -1;
+	weird_add(&s, "pipe", "the read end of a pipe", pp[0]);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		sv[0] = -1;
+	weird_add(&s, "socket", "a socketpair() socket", sv[0]);
+	weird_add(&s, "memfd", "a memfd",
+		  memfd_create("adversary", MFD_CLOEXEC));
+	weird_add(&s, "epoll", "an epoll fd", epoll_create1(EPOLL_CLOEXEC));
+	weird_add(&s, "eventfd", "an eventfd", eventfd(0, EFD_CLOEXEC));
+
+	daemon_init(&d, weird_lookup, &s);
+	err = daemon_start(&d, -1, e.mnt, -1, NULL);
+	if (err) {
+		result("weird-backing-mount", false, "mount -> %s",
+		       ename(err));
+		env_fini(&e);
+		return 1;
+	}
+	/* The last two need the mount: a file of it, and its device fd */
+	k = &s.k[0];
+	le = err_of(lstat(path(e.mnt, "ok"), &st));
+	read_file(path(e.mnt, "ok"), buf, sizeof(buf));
+	result("weird-backing-control",
+	       weird_wait(&d, k) && k->ioctl_err == 0 && le == 0 &&
+	       strcmp(buf, WEIRD_TEXT) == 0,
+	       "a regular tmpfs file as backing: ioctl -> %s, lstat -> %s, read \"%s\"",
+	       ename(k->ioctl_err), ename(le), shown(buf));
+	same = open(path(e.mnt, "ok"), O_RDONLY | O_CLOEXEC);
+	pthread_mutex_lock(&d.lock);
+	weird_add(&s, "same-mount", "a file of this fuse mount", same);
+	snprintf(devwhat, sizeof(devwhat), "this connection's own %s fd",
+		 fuse_dev);
+	weird_add(&s, "dev-fuse", devwhat, d.fd);
+	pthread_mutex_unlock(&d.lock);
+
+	for (i = 1; i < s.n; i++) {
+		char rname[64];
+
+		k = &s.k[i];
+		snprintf(rname, sizeof(rname), "weird-backing-%s", k->name);
+		if (k->fd < 0) {
+			result(rname, false, "could not make %s: %s", k->what,
+			       ename(k->open_err));
+			continue;
+		}
+		le = err_of(lstat(path(e.mnt, k->name), &st));
+		if (!weird_wait(&d, k)) {
+			result(rname, false,
+			       "%s: the daemon never answered (lstat -> %s)",
+			       k->what, ename(le));
+			continue;
+		}
+		probe[0] = '\0';
+		if (le == 0)
+			weird_probe(path(e.mnt, k->name), st.st_mode, probe,
+				    sizeof(probe));
+		result(rname, k->ioctl_err == EINVAL && k->write_err == 0 &&
+		       le == ENOENT,
+		       "%s (mode 0%o) as backing: ioctl -> %s (expected EINVAL); plain ENOENT reply then -> %s (expected success); lstat -> %s (expected ENOENT)%s",
+		       k->what, (unsigned int)k->mode, ename(k->ioctl_err),
+		       k->write_err < 0 ? "not sent" : ename(k->write_err),
+		       ename(le), probe);
+	}
+	/* All but the daemon's own device fd (same-mount keeps it busy) */
+	for (i = 0; i < s.n; i++)
+		if (s.k[i].fd >= 0 && strcmp(s.k[i].name, "dev-fuse"))
+			close(s.k[i].fd);
+	err = daemon_stop(&d, e.mnt);
+	if (err)
+		result("weird-backing-umount", false, "umount -> %s",
+		       ename(err));
+	if (pp[1] >= 0)
+		close(pp[1]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	env_fini(&e);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* noexec and nosuid of the lower mount                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Exec @prog with @arg (busybox applet and argument), as uid 65534 when
+ * @drop: the errno of execve (0 when it ran) and in @out what it printed.
+ */
+static int exec_probe(const char *prog, const char *applet, const char *arg,
+		      bool drop, char *out, size_t len)
+{
+	int epfd[2], opfd[2], err = 0, status;
+	struct pollfd p;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(epfd, O_CLOEXEC) != 0)
+		return errno;
+	if (pipe2(opfd, O_CLOEXEC) != 0) {
+		close(epfd[0]);
+		close(epfd[1]);
+		return errno;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(epfd[0]);
+		close(opfd[0]);
+		err = drop ? drop_privs() : 0;
+		if (!err && dup2(opfd[1], 1) < 0)
+			err = errno;
+		if (!err) {
+			execl(prog, "busybox", applet, arg, (char *)NULL);
+			err = errno;
+		}
+		if (write(epfd[1], &err, sizeof(err)) != sizeof(err))
+			_exit(126);
+		_exit(127);
+	}
+	close(epfd[1]);
+	close(opfd[1]);
+	if (pid < 0 || read(epfd[0], &err, sizeof(err)) != sizeof(err))
+		err = pid < 0 ? errno : 0;
+	p.fd = opfd[0];
+	p.events = POLLIN;
+	while (n + 1 < len && poll(&p, 1, 10000) > 0) {
+		r = read(opfd[0], out + n, len - 1 - n);
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	close(epfd[0]);
+	close(opfd[0]);
+	if (pid > 0) {
+		status = wait_ms(pid, 10000);
+		if (status == -1) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+	}
+	return err;
+}
+
+/* Change the mount flags of the (tmpfs) lower of @e only */
+static int lower_flags(struct env *e, unsigned long flags)
+{
+	return err_of(mount(NULL, e->lower, NULL,
+			    MS_REMOUNT | MS_BIND | flags, NULL));
+}
+
+/*
+ * Exec only checks the flags of the mount it opens the program on: an
+ * exec open of a backed file checks the backing mount too.  A program on
+ * a noexec lower gives EACCES through an exec mount; a set-id program on
+ * a nosuid lower is refused (EPERM) through a suid mount, and runs,
+ * without its set-id bits, through a nosuid one.
+ */
+static int check_exec_mount_flags(void)
+{
+	struct daemon d;
+	struct env e;
+	char out[64], out2[64];
+	int err, lerr, lfd;
+
+	if (env_init(&e, "exec-flags"))
+		return 2;
+	chmod(e.dir, 0755);
+	if (copy_busybox(path(e.lower, "busybox")) ||
+	    chmod(path(e.lower, "busybox"), 04755) ||
+	    copy_busybox(path(e.lower, "plain"))) {
+		env_fini(&e);
+		return 2;
+	}
+
+	/* noexec lower, exec fuse-bpf mount */
+	err = lower_flags(&e, MS_NOEXEC);
+	lerr = err ? err : exec_probe(path(e.lower, "plain"), "true", NULL,
+				      false, out, sizeof(out));
+	if (start_rootdir(&d, &e, "exec-noexec")) {
+		env_fini(&e);
+		return 1;
+	}
+	err = exec_probe(path(e.mnt, "plain"), "true", NULL, false, out,
+			 sizeof(out));
+	result("exec-noexec-lower", err == EACCES && lerr == EACCES,
+	       "lower remounted noexec, fuse-bpf mount exec: execve through the mount -> %s (expected EACCES); control: execve of the lower file -> %s",
+	       ename(err), ename(lerr));
+	stop_quiet(&d, e.mnt, "exec-noexec");
+
+	/* nosuid lower, set-uid root busybox, exec as uid 65534 */
+	err = lower_flags(&e, MS_NOSUID);
+	lerr = err ? err : exec_probe(path(e.lower, "busybox"), "id", "-u",
+				      true, out2, sizeof(out2));
+	lfd = open(e.lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	daemon_init(&d, NULL, NULL);
+	err = lfd < 0 ? errno :
+	      daemon_start_opts(&d, -1, e.mnt, lfd, NULL, "allow_other", 0);
+	if (err) {
+		result("exec-nosuid-lower", false,
+		       "root_dir= mount (suid, allow_other) -> %s", ename(err));
+	} else {
+		err = exec_probe(path(e.mnt, "busybox"), "id", "-u", true,
+				 out, sizeof(out));
+		result("exec-nosuid-lower", err == EPERM,
+		       "set-uid root busybox on a nosuid lower, fuse-bpf mount without nosuid: execve as uid 65534 through the mount -> %s%s%s (expected EPERM); control: the lower file directly -> %s, id -u \"%s\"",
+		       ename(err), err ? "" : ", id -u ", err ? "" : out,
+		       ename(lerr), out2);
+		stop_quiet(&d, e.mnt, "exec-nosuid-lower");
+	}
+	daemon_init(&d, NULL, NULL);
+	err = lfd < 0 ? errno :
+	      daemon_start_opts(&d, -1, e.mnt, lfd, NULL, "allow_other",
+				MS_NOSUID | MS_NODEV);
+	if (lfd >= 0)
+		close(lfd);
+	if (err) {
+		result("exec-nosuid-both", false,
+		       "root_dir= mount (nosuid, allow_other) -> %s",
+		       ename(err));
+	} else {
+		err = exec_probe(path(e.mnt, "busybox"), "id", "-u", true,
+				 out, sizeof(out));
+		result("exec-nosuid-both", err == 0 && strcmp(out, "65534") == 0,
+		       "the same through a nosuid fuse-bpf mount: execve as uid 65534 -> %s, id -u \"%s\" (expected success, 65534)",
+		       ename(err), out);
+		stop_quiet(&d, e.mnt, "exec-nosuid-both");
+	}
+	env_fini(&e);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Inode flags through fileattr                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * FS_IOC_SETFLAGS through a root_dir= mount acts on the backing inode
+ * with the caller's rights: uid 65534 on root's file gets EPERM; root
+ * sets append-only there, after which an open for writing without
+ * O_APPEND fails through the mount; root clears it again.
+ */
+static int check_fileattr(void)
+{
+	struct daemon d;
+	struct env e;
+	int lf0, lf1, lf2, lf3, err, ge, oe, oe2, status, lfd;
+	pid_t pid;
+
+	if (env_init(&e, "fileattr"))
+		return 2;
+	chmod(e.dir, 0755);
+	if (write_text(path(e.lower, "fa"), "fileattr\n") ||
+	    getflags(path(e.lower, "fa"), &lf0)) {
+		env_fini(&e);
+		return 2;
+	}
+	lfd = open(e.lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	daemon_init(&d, NULL, NULL);
+	err = lfd < 0 ? errno :
+	      daemon_start_opts(&d, -1, e.mnt, lfd, NULL, "allow_other",
+				MS_NOSUID | MS_NODEV);
+	if (lfd >= 0)
+		close(lfd);
+	if (err) {
+		result("fileattr-mount", false, "root_dir= mount -> %s",
+		       ename(err));
+		env_fini(&e);
+		return 1;
+	}
+
+	/* uid 65534: reading the flags works, setting them does not */
+	pid = fork();
+	if (pid == 0) {
+		int fd, fl = lf0 | ADV_NODUMP_FL;
+
+		if (drop_privs())
+			_exit(250);
+		fd = open(path(e.mnt, "fa"), O_RDONLY | O_NONBLOCK);
+		if (fd < 0)
+			_exit(251);
+		err = err_of(ioctl(fd, ADV_IOC_SETFLAGS, &fl));
+		_exit(err < 250 ? err : 249);
+	}
+	status = pid < 0 ? -1 : wait_ms(pid, 10000);
+	if (status == -1 && pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	getflags(path(e.lower, "fa"), &lf1);
+	result("fileattr-setflags-other",
+	       status != -1 && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == EPERM && lf1 == lf0,
+	       "uid 65534 on root's file: FS_IOC_SETFLAGS (+nodump) through the mount -> %s (expected EPERM; 250: setuid failed, 251: open failed); lower flags 0x%x -> 0x%x",
+	       wstatus(status), lf0, lf1);
+
+	/* root: +a through the mount lands on the lower inode */
+	err = chflags(path(e.mnt, "fa"), ADV_APPEND_FL, 0);
+	ge = getflags(path(e.lower, "fa"), &lf2);
+	result("fileattr-setflags-append",
+	       err == 0 && ge == 0 && (lf2 & ADV_APPEND_FL),
+	       "root: FS_IOC_SETFLAGS +append through the mount -> %s; lower flags 0x%x (%s)",
+	       ename(err), lf2,
+	       lf2 & ADV_APPEND_FL ? "append-only" : "not append-only");
+	oe = try_open(path(e.mnt, "fa"), O_WRONLY, "XX");
+	expect("fileattr-append-open-wronly", oe, EPERM,
+	       "after +append through the mount: open(O_WRONLY) without O_APPEND through the mount");
+
+	err = chflags(path(e.mnt, "fa"), 0, ADV_APPEND_FL);
+	ge = getflags(path(e.lower, "fa"), &lf3);
+	oe2 = try_open(path(e.mnt, "fa"), O_WRONLY, NULL);
+	result("fileattr-clear-append",
+	       err == 0 && ge == 0 && !(lf3 & ADV_APPEND_FL) && oe2 == 0,
+	       "root: FS_IOC_SETFLAGS -append through the mount -> %s; lower flags 0x%x; open(O_WRONLY) then -> %s",
+	       ename(err), lf3, ename(oe2));
+	stop_quiet(&d, e.mnt, "fileattr");
+	chflags(path(e.lower, "fa"), 0, ADV_APPEND_FL);
+	env_fini(&e);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -2931,6 +3467,9 @@ static const struct {
 	{ "etxtbsy", check_etxtbsy },
 	{ "submount", check_submount },
 	{ "lease", check_lease },
+	{ "weird-backing", check_weird_backing },
+	{ "exec-mount-flags", check_exec_mount_flags },
+	{ "fileattr", check_fileattr },
 	{ "uaf-readahead", check_uaf_readahead },
 };
 

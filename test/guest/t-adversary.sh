@@ -11,9 +11,13 @@
 # rootmode must match root_dir; RWF_APPEND appends; replacing a node's
 # backing or killing the daemon leaks no lock; notifications naming node
 # id 0 fail; leases are refused or broken by the lower file; mounted-on
-# names are busy.  The use-after-free reproduction (READ held across close)
-# runs last, then the kernel log is checked by init.sh (slub_debug is on
-# in every guest).
+# names are busy.  Objects that cannot back anything (procfs, sysfs,
+# pipes, sockets, memfd, anonymous inodes, this mount, the FUSE device)
+# are refused even from root; noexec and nosuid of the lower mount hold
+# for exec through the mount; inode flags set through the mount are the
+# lower inode's, with the caller's rights.  The use-after-free
+# reproduction (READ held across close) runs last, then the kernel log is
+# checked by init.sh (slub_debug is on in every guest).
 . /tests/lib.sh
 
 w=/tmp/adversary
@@ -62,7 +66,8 @@ run() {
 
 for c in nodeid-ops deputy deputy-opener userns append-only rootmode \
 	rwf-append replace-backing daemon-kill notify-nodeid-0 lower-ro \
-	etxtbsy submount lease uaf-readahead; do
+	etxtbsy submount lease weird-backing exec-mount-flags fileattr \
+	uaf-readahead; do
 	run "$c"
 done
 rm -rf "$w"
