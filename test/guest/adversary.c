@@ -329,7 +329,8 @@ struct env {
 	char mnt[300];
 };
 
-static int env_init(struct env *e, const char *name)
+/* env_init() with @dev (a block device holding ext4) as the lower */
+static int env_init_dev(struct env *e, const char *name, const char *dev)
 {
 	snprintf(e->dir, sizeof(e->dir), "%s/%s", workdir, name);
 	snprintf(e->lower, sizeof(e->lower), "%s/lower", e->dir);
@@ -341,12 +342,18 @@ static int env_init(struct env *e, const char *name)
 			strerror(errno));
 		return -1;
 	}
-	if (mount("adv-lower", e->lower, "tmpfs", 0, "size=64m,mode=0755")) {
-		fprintf(stderr, "adversary: tmpfs on %s: %s\n", e->lower,
-			strerror(errno));
+	if (dev ? mount(dev, e->lower, "ext4", 0, NULL) :
+	    mount("adv-lower", e->lower, "tmpfs", 0, "size=64m,mode=0755")) {
+		fprintf(stderr, "adversary: %s on %s: %s\n",
+			dev ? dev : "tmpfs", e->lower, strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+static int env_init(struct env *e, const char *name)
+{
+	return env_init_dev(e, name, NULL);
 }
 
 static void env_fini(struct env *e)
@@ -2586,8 +2593,6 @@ static int check_lower_ro(void)
 	       shown(buf), n);
 	stop_quiet(&d, e.mnt, "lower-ro");
 	umount2(ro, 0);
-	skip("lower-freeze",
-	     "freeze needs a lower file system with freeze_fs (tmpfs has none); the ext4 disks come with run-guest.sh -e only");
 	env_fini(&e);
 	return failures ? 1 : 0;
 }
@@ -3359,6 +3364,224 @@ static int check_exec_mount_flags(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* A frozen lower file system                                         */
+/* ------------------------------------------------------------------ */
+
+#define EXT4_DEV "/dev/vda"
+#define ADV_FIFREEZE _IOWR('X', 119, int)
+#define ADV_FITHAW _IOWR('X', 120, int)
+
+enum { FZ_WRITE, FZ_CREATE, FZ_CHMOD, FZ_SETXATTR, FZ_TMPFILE, FZ_N };
+
+static const char *const fz_names[FZ_N] = {
+	"write", "create", "chmod", "setxattr", "tmpfile",
+};
+
+/*
+ * One operation through the mount, in a child: its exit status is errno.
+ * When the operation's own call has returned, the child writes @op to
+ * @done (O_TMPFILE goes on with a linkat(), which waits by itself).
+ */
+static pid_t freeze_op(struct env *e, int op, int wfd, int done)
+{
+	pid_t pid = fork();
+	char c = op;
+	int err = 0, fd;
+
+	if (pid != 0)
+		return pid;
+	alarm(60);
+	switch (op) {
+	case FZ_WRITE:
+		err = write(wfd, "thawed\n", 7) == 7 ? 0 : errno ? errno : EIO;
+		if (write(done, &c, 1) != 1)
+			err = errno;
+		break;
+	case FZ_CREATE:
+		fd = open(path(e->mnt, "new"), O_WRONLY | O_CREAT | O_CLOEXEC,
+			  0644);
+		err = fd < 0 ? errno : 0;
+		break;
+	case FZ_CHMOD:
+		err = err_of(chmod(path(e->mnt, "c"), 0600));
+		break;
+	case FZ_SETXATTR:
+		err = err_of(setxattr(path(e->mnt, "x"), "user.x", "1", 1, 0));
+		break;
+	case FZ_TMPFILE:
+		fd = open(e->mnt, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+		err = fd < 0 ? errno : 0;
+		if (write(done, &c, 1) != 1 && !err)
+			err = errno;
+		if (!err)
+			err = err_of(linkat(fd, "", AT_FDCWD,
+					    path(e->mnt, "tmp"),
+					    AT_EMPTY_PATH));
+		break;
+	}
+	if (op != FZ_WRITE && op != FZ_TMPFILE && write(done, &c, 1) != 1 &&
+	    !err)
+		err = errno;
+	_exit(err < 255 ? err : 255);
+}
+
+/* Which effects of the operations the lower file system shows */
+static void freeze_effects(struct env *e, bool seen[FZ_N])
+{
+	char buf[64];
+	struct stat st;
+
+	read_file(path(e->lower, "w"), buf, sizeof(buf));
+	seen[FZ_WRITE] = strcmp(buf, "thawed\n") == 0;
+	seen[FZ_CREATE] = access(path(e->lower, "new"), F_OK) == 0;
+	seen[FZ_CHMOD] = stat(path(e->lower, "c"), &st) == 0 &&
+			 (st.st_mode & 07777) == 0600;
+	seen[FZ_SETXATTR] = getxattr(path(e->lower, "x"), "user.x", buf,
+				     sizeof(buf)) == 1;
+	seen[FZ_TMPFILE] = access(path(e->lower, "tmp"), F_OK) == 0;
+}
+
+/*
+ * O_TMPFILE through a root_dir= mount of a read-only bind mount of the
+ * ext4 lower: EROFS.
+ */
+static void freeze_tmpfile_ro(struct env *e)
+{
+	char ro[300], mnt2[300];
+	struct daemon d;
+	int lfd, err;
+
+	snprintf(ro, sizeof(ro), "%s/ro", e->dir);
+	snprintf(mnt2, sizeof(mnt2), "%s/mnt2", e->dir);
+	mkdir(ro, 0755);
+	mkdir(mnt2, 0755);
+	if (mount(e->lower, ro, NULL, MS_BIND, NULL) != 0 ||
+	    mount(NULL, ro, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL)) {
+		result("ext4-ro-tmpfile", false,
+		       "read-only bind mount of the ext4 lower -> %s",
+		       ename(errno));
+		umount2(ro, MNT_DETACH);
+		return;
+	}
+	daemon_init(&d, NULL, NULL);
+	lfd = open(ro, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	err = lfd < 0 ? errno : daemon_start(&d, -1, mnt2, lfd, NULL);
+	if (lfd >= 0)
+		close(lfd);
+	if (err) {
+		result("ext4-ro-tmpfile", false, "root_dir= mount -> %s",
+		       ename(err));
+	} else {
+		expect("ext4-ro-tmpfile",
+		       try_open(mnt2, O_TMPFILE | O_WRONLY, NULL), EROFS,
+		       "ext4 lower bind-mounted read-only: open(O_TMPFILE|O_WRONLY) through the mount");
+		stop_quiet(&d, mnt2, "ext4-ro-tmpfile");
+	}
+	umount2(ro, 0);
+}
+
+/*
+ * The ext4 lower is frozen (FIFREEZE on its root): a write(2) to a
+ * backed file opened before, a create, a chmod, a setxattr and an
+ * O_TMPFILE open through the mount must wait for the thaw, and the lower
+ * shows their effects only after it.  Needs run-guest.sh -e (/dev/vda).
+ */
+static int check_freeze(void)
+{
+	bool before[FZ_N], after[FZ_N], early[FZ_N] = { false };
+	int status[FZ_N], late[FZ_N], dp[2];
+	pid_t pid[FZ_N];
+	struct daemon d;
+	struct env e;
+	struct stat st;
+	int rfd, wfd, err, terr, i;
+	char c;
+
+	if (stat(EXT4_DEV, &st) != 0 || !S_ISBLK(st.st_mode)) {
+		skip("freeze",
+		     "%s is not a block device: the freeze checks need an ext4 lower (run-guest.sh -e)",
+		     EXT4_DEV);
+		return 0;
+	}
+	if (env_init_dev(&e, "freeze", EXT4_DEV))
+		return 2;
+	if (write_text(path(e.lower, "w"), "before\n") ||
+	    write_text(path(e.lower, "c"), "chmod\n") ||
+	    write_text(path(e.lower, "x"), "xattr\n")) {
+		env_fini(&e);
+		return 2;
+	}
+	if (pipe2(dp, O_CLOEXEC | O_NONBLOCK) != 0) {
+		env_fini(&e);
+		return 2;
+	}
+	if (start_rootdir(&d, &e, "freeze")) {
+		env_fini(&e);
+		return 1;
+	}
+	wfd = open(path(e.mnt, "w"), O_WRONLY | O_CLOEXEC);
+	rfd = open(e.lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	err = wfd < 0 || rfd < 0 ? errno : err_of(ioctl(rfd, ADV_FIFREEZE, 0));
+	if (err) {
+		result("freeze-setup", false,
+		       "open of w through the mount, FIFREEZE of the ext4 lower -> %s",
+		       ename(err));
+		if (wfd >= 0)
+			close(wfd);
+		if (rfd >= 0)
+			close(rfd);
+		stop_quiet(&d, e.mnt, "freeze");
+		env_fini(&e);
+		return 1;
+	}
+	for (i = 0; i < FZ_N; i++)
+		pid[i] = freeze_op(&e, i, wfd, dp[1]);
+	close(dp[1]);
+	msleep(1000);
+	while (read(dp[0], &c, 1) == 1)
+		if (c >= 0 && c < FZ_N)
+			early[(int)c] = true;
+	for (i = 0; i < FZ_N; i++)
+		late[i] = pid[i] < 0 ? 0 : wait_ms(pid[i], 0);
+	freeze_effects(&e, before);
+	terr = err_of(ioctl(rfd, ADV_FITHAW, 0));
+	for (i = 0; i < FZ_N; i++) {
+		status[i] = late[i];
+		if (pid[i] > 0 && late[i] == -1)
+			status[i] = wait_ms(pid[i], 10000);
+		if (status[i] == -1) {
+			kill(pid[i], SIGKILL);
+			waitpid(pid[i], NULL, 0);
+		}
+	}
+	freeze_effects(&e, after);
+	for (i = 0; i < FZ_N; i++) {
+		char rname[32];
+
+		snprintf(rname, sizeof(rname), "freeze-%s", fz_names[i]);
+		result(rname, pid[i] > 0 && late[i] == -1 && !early[i] &&
+		       !before[i] && WIFEXITED(status[i]) &&
+		       WEXITSTATUS(status[i]) == 0 && after[i] && terr == 0,
+		       "ext4 lower frozen: %s through the mount %s after 1 s (expected: still blocked), lower %s; FITHAW -> %s; then %s, lower %s",
+		       fz_names[i],
+		       late[i] != -1 || early[i] ? "completed" :
+		       "still blocked",
+		       before[i] ? "changed while frozen" : "unchanged",
+		       ename(terr),
+		       late[i] == -1 ? wstatus(status[i]) :
+		       wstatus(late[i]),
+		       after[i] ? "changed" : "unchanged");
+	}
+	close(dp[0]);
+	close(wfd);
+	close(rfd);
+	stop_quiet(&d, e.mnt, "freeze");
+	freeze_tmpfile_ro(&e);
+	env_fini(&e);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Inode flags through fileattr                                       */
 /* ------------------------------------------------------------------ */
 
@@ -3469,6 +3692,7 @@ static const struct {
 	{ "lease", check_lease },
 	{ "weird-backing", check_weird_backing },
 	{ "exec-mount-flags", check_exec_mount_flags },
+	{ "freeze", check_freeze },
 	{ "fileattr", check_fileattr },
 	{ "uaf-readahead", check_uaf_readahead },
 };

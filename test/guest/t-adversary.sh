@@ -14,10 +14,11 @@
 # names are busy.  Objects that cannot back anything (procfs, sysfs,
 # pipes, sockets, memfd, anonymous inodes, this mount, the FUSE device)
 # are refused even from root; noexec and nosuid of the lower mount hold
-# for exec through the mount; inode flags set through the mount are the
-# lower inode's, with the caller's rights.  The use-after-free
-# reproduction (READ held across close) runs last, then the kernel log is
-# checked by init.sh (slub_debug is on in every guest).
+# for exec through the mount; writes through the mount wait while the
+# ext4 lower (/dev/vda, run-guest.sh -e) is frozen; inode flags set
+# through the mount are the lower inode's, with the caller's rights.  The
+# use-after-free reproduction (READ held across close) runs last, then the
+# kernel log is checked by init.sh (slub_debug is on in every guest).
 . /tests/lib.sh
 
 w=/tmp/adversary
@@ -66,7 +67,7 @@ run() {
 
 for c in nodeid-ops deputy deputy-opener userns append-only rootmode \
 	rwf-append replace-backing daemon-kill notify-nodeid-0 lower-ro \
-	etxtbsy submount lease weird-backing exec-mount-flags fileattr \
+	etxtbsy submount lease weird-backing exec-mount-flags freeze fileattr \
 	uaf-readahead; do
 	run "$c"
 done
