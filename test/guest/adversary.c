@@ -3671,6 +3671,293 @@ static int check_fileattr(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* RCU path walk against eviction                                     */
+/* ------------------------------------------------------------------ */
+
+#define RACE_SECONDS 5
+#define RACE_WALKERS 3
+#define RACE_TREES 8
+
+enum { RC_WALK, RC_DROP = RACE_WALKERS, RC_MUTATE, RC_N };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Trees a0..a7, each a/b/c/{f,g}; the walkers go through all of them */
+/* What the racers share: iteration counts, and where each walker is */
+struct race_shared {
+	long count[RC_N];
+	char cur[RACE_WALKERS][64];
+};
+
+static void race_walker(struct env *e, double end, long *count, char *cur)
+{
+	static const char *const paths[] = {
+		"b/c/f", "b/c", "b", "b/c/g", "bx/c/f", "b/cx/f",
+	};
+	unsigned int i = 0;
+	struct stat st;
+	char p[400];
+	int fd;
+
+	while (now_s() < end) {
+		snprintf(p, sizeof(p), "%s/a%u/%s", e->mnt,
+			 i % RACE_TREES, paths[(i / RACE_TREES) % 6]);
+		i++;
+		snprintf(cur, 64, "stat %s", p + strlen(e->mnt) + 1);
+		stat(p, &st);
+		snprintf(cur, 64, "access %s", p + strlen(e->mnt) + 1);
+		access(p, R_OK | X_OK);
+		snprintf(cur, 64, "open %s", p + strlen(e->mnt) + 1);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void race_dropper(double end, long *count)
+{
+	/* 4: the kernel logs this write and none after it */
+	write_proc("/proc/sys/vm/drop_caches", "4");
+	while (now_s() < end) {
+		if (write_proc("/proc/sys/vm/drop_caches", "2") == 0)
+			__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
+		msleep(5);
+	}
+}
+
+/* Rename, unlink and recreate the walkers' names in the lower directly */
+static void race_mutator(struct env *e, double end, long *count)
+{
+	char b[330], bx[330], c[340], cx[340];
+	unsigned int k = 0;
+
+	while (now_s() < end) {
+		snprintf(b, sizeof(b), "%s/a%u/b", e->lower, k % RACE_TREES);
+		snprintf(bx, sizeof(bx), "%s/a%u/bx", e->lower,
+			 k % RACE_TREES);
+		snprintf(c, sizeof(c), "%s/c", b);
+		snprintf(cx, sizeof(cx), "%s/cx", b);
+		k++;
+		rename(b, bx);
+		rename(bx, b);
+		unlink(path(c, "f"));
+		write_text(path(c, "f"), "f");
+		rename(c, cx);
+		rename(cx, c);
+		unlink(path(c, "g"));
+		unlink(path(c, "f"));
+		rmdir(c);
+		mkdir(c, 0755);
+		write_text(path(c, "f"), "f");
+		write_text(path(c, "g"), "g");
+		__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* The kernel stack of a blocked process, one line: "frame;frame;..." */
+static void kstack(pid_t pid, char *out, size_t len)
+{
+	char p[64], buf[2048], *s, *e;
+	bool first = true;
+	size_t off = 0;
+	ssize_t n;
+
+	out[0] = '\0';
+	/* state, utime and stime, then the system call it is in */
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	if (read_file(p, buf, sizeof(buf)) > 0 && (s = strrchr(buf, ')'))) {
+		char st = '?';
+		unsigned long ut = 0, kt = 0;
+
+		sscanf(s + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		       &st, &ut, &kt);
+		off += snprintf(out + off, len - off,
+				"state %c, %lu/%lu user/system ticks", st, ut,
+				kt);
+	}
+	snprintf(p, sizeof(p), "/proc/%d/syscall", (int)pid);
+	if (read_file(p, buf, sizeof(buf)) > 0 && off < len)
+		off += snprintf(out + off, len - off, ", syscall %.*s",
+				(int)strcspn(buf, " \n"), buf);
+	snprintf(p, sizeof(p), "/proc/%d/stack", (int)pid);
+	n = read_file(p, buf, sizeof(buf));
+	if (n < 0 && off < len) {
+		snprintf(out + off, len - off, " (%s: %s)", p, ename(-n));
+		return;
+	}
+	if (off < len)
+		off += snprintf(out + off, len - off, ", stack");
+	for (s = buf; *s && off + 1 < len; s = e, first = false) {
+		e = strchr(s, '\n');
+		e = e ? e + 1 : s + strlen(s);
+		/* "[<0>] name+0x1/0x2" lines */
+		if (strncmp(s, "[<", 2) == 0 && strchr(s, ' '))
+			s = strchr(s, ' ') + 1;
+		off += snprintf(out + off, len - off, "%s%.*s",
+				first ? " " : ";", (int)strcspn(s, "+\n"), s);
+	}
+}
+
+#define PREEMPT_KNOB "/sys/kernel/debug/sched/preempt"
+
+/*
+ * Switch a PREEMPT_DYNAMIC kernel to preemption model @model; with @was,
+ * the model in force is left there first (the knob reads "none
+ * (voluntary) full", the current one in parentheses).  debugfs is
+ * mounted for it when needed, and unmounted again when @was is NULL (the
+ * switch back).  0 or an errno (no debugfs, a kernel without the knob).
+ */
+static int set_preempt(const char *model, char *was, size_t len)
+{
+	static bool mounted;
+	char buf[64], *o, *c;
+	ssize_t n;
+	int err;
+
+	if (access(PREEMPT_KNOB, F_OK) != 0 && !mounted)
+		mounted = mount("debugfs", "/sys/kernel/debug", "debugfs", 0,
+				NULL) == 0;
+	err = 0;
+	if (was) {
+		n = read_file(PREEMPT_KNOB, buf, sizeof(buf));
+		o = n < 0 ? NULL : strchr(buf, '(');
+		c = o ? strchr(o, ')') : NULL;
+		if (c) {
+			*c = '\0';
+			snprintf(was, len, "%s", o + 1);
+		} else {
+			err = n < 0 ? -n : EINVAL;
+		}
+	}
+	if (!err)
+		err = write_proc(PREEMPT_KNOB, model);
+	/* Switched back, or not switched at all: debugfs goes again */
+	if ((!was || err) && mounted && umount2("/sys/kernel/debug", 0) == 0)
+		mounted = false;
+	return err;
+}
+
+/*
+ * Walkers stat, access and open paths two to four levels below the
+ * backed root (RCU path walk through backed inodes) while drop_caches
+ * evicts the FUSE inodes and the lower names are renamed, unlinked and
+ * recreated underneath.  Nothing may oops and every loop must finish;
+ * SLUB validation afterwards.
+ */
+static int check_rcu_race(void)
+{
+	const char *role[RC_N] = { "walker", "walker", "walker", "dropper",
+				   "mutator" };
+	char first[200], desc[256], was[32] = "", stack[512] = "";
+	pid_t pid[RC_N];
+	int status[RC_N], before, after, i, n, stuck = 0, died = 0, perr;
+	size_t off = 0;
+	struct daemon d;
+	struct env e;
+	struct race_shared *sh;
+	long *count;
+	double end, left;
+
+	if (env_init(&e, "rcu-race"))
+		return 2;
+	for (i = 0; i < RACE_TREES; i++) {
+		char t[400];
+
+		snprintf(t, sizeof(t), "%s/a%d", e.lower, i);
+		mkdir(t, 0755);
+		strcat(t, "/b");
+		mkdir(t, 0755);
+		strcat(t, "/c");
+		mkdir(t, 0755);
+		if (write_text(path(t, "f"), "f") ||
+		    write_text(path(t, "g"), "g")) {
+			env_fini(&e);
+			return 2;
+		}
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		env_fini(&e);
+		return 2;
+	}
+	memset(sh, 0, sizeof(*sh));
+	count = sh->count;
+	if (start_rootdir(&d, &e, "rcu-race")) {
+		munmap(sh, sizeof(*sh));
+		env_fini(&e);
+		return 1;
+	}
+	/* Walkers preempted inside their RCU walk widen the window */
+	perr = set_preempt("full", was, sizeof(was));
+	write_proc("/dev/kmsg", "adversary: rcu-race start\n");
+	before = klog_count(slub_pats, NULL, 0);
+	end = now_s() + RACE_SECONDS;
+	for (i = 0; i < RC_N; i++) {
+		pid[i] = fork();
+		if (pid[i] != 0)
+			continue;
+		alarm(RACE_SECONDS + 30);
+		if (i < RACE_WALKERS)
+			race_walker(&e, end, &count[i], sh->cur[i]);
+		else if (i == RC_DROP)
+			race_dropper(end, &count[i]);
+		else
+			race_mutator(&e, end, &count[i]);
+		_exit(0);
+	}
+	/* Each has until 20 s after the end */
+	for (i = 0; i < RC_N; i++) {
+		left = end + 20 - now_s();
+		status[i] = pid[i] < 0 ? 0 :
+			    wait_ms(pid[i], left > 0 ? left * 1000 : 0);
+		if (status[i] == -1) {
+			if (!stuck++) {
+				n = snprintf(stack, sizeof(stack), "%s%s%s: ",
+					     role[i], i < RACE_WALKERS ?
+					     " doing " : "",
+					     i < RACE_WALKERS ? sh->cur[i] :
+					     "");
+				kstack(pid[i], stack + n, sizeof(stack) - n);
+			}
+			kill(pid[i], SIGKILL);
+			waitpid(pid[i], NULL, 0);
+		} else if (pid[i] < 0 || !WIFEXITED(status[i]) ||
+			   WEXITSTATUS(status[i])) {
+			died++;
+		}
+		off += snprintf(desc + off, sizeof(desc) - off, "%s%s %ld%s",
+				i ? ", " : "", role[i], count[i],
+				status[i] == -1 ? " (stuck)" :
+				pid[i] < 0 || !WIFEXITED(status[i]) ||
+				WEXITSTATUS(status[i]) ? " (died)" : "");
+	}
+	if (!perr)
+		set_preempt(was, NULL, 0);
+	validate_slabs();
+	msleep(200);
+	after = klog_count(slub_pats, first, sizeof(first));
+	result("rcu-race", !stuck && !died && after == before &&
+	       count[0] > 0 && count[RC_DROP] > 0 && count[RC_MUTATE] > 0,
+	       "%d s of path walks below the backed root against drop_caches and lower renames/unlinks (preemption model %s%s); iterations: %s; kernel log reports %d -> %d%s%s%s%s",
+	       RACE_SECONDS, perr ? "unchanged: " : "full, was ",
+	       perr ? ename(perr) : was, desc, before, after,
+	       after != before ? ": " : "", after != before ? first : "",
+	       stuck ? "; the first stuck one, " : "", stack);
+	munmap(sh, sizeof(*sh));
+	stop_quiet(&d, e.mnt, "rcu-race");
+	env_fini(&e);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -3694,6 +3981,7 @@ static const struct {
 	{ "exec-mount-flags", check_exec_mount_flags },
 	{ "freeze", check_freeze },
 	{ "fileattr", check_fileattr },
+	{ "rcu-race", check_rcu_race },
 	{ "uaf-readahead", check_uaf_readahead },
 };
 

@@ -16,7 +16,8 @@
 # are refused even from root; noexec and nosuid of the lower mount hold
 # for exec through the mount; writes through the mount wait while the
 # ext4 lower (/dev/vda, run-guest.sh -e) is frozen; inode flags set
-# through the mount are the lower inode's, with the caller's rights.  The
+# through the mount are the lower inode's, with the caller's rights; RCU
+# path walks race inode eviction and lower renames for 5 s.  The
 # use-after-free reproduction (READ held across close) runs last, then the
 # kernel log is checked by init.sh (slub_debug is on in every guest).
 . /tests/lib.sh
@@ -68,7 +69,7 @@ run() {
 for c in nodeid-ops deputy deputy-opener userns append-only rootmode \
 	rwf-append replace-backing daemon-kill notify-nodeid-0 lower-ro \
 	etxtbsy submount lease weird-backing exec-mount-flags freeze fileattr \
-	uaf-readahead; do
+	rcu-race uaf-readahead; do
 	run "$c"
 done
 rm -rf "$w"
