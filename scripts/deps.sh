@@ -8,10 +8,17 @@ set -eu
 
 # dwarves: pahole, which building modules for Debian's 6.12 needs
 # (CONFIG_DEBUG_INFO_BTF_MODULES).
+# The Debian packages (debian/, test/packaging): debhelper for
+# dpkg-buildpackage's dh and its meson build (dpkg-dev comes with it),
+# dh-dkms for dh_dkms (bookworm has it in its own package, not in dkms),
+# dkms for the dkms builds of the packaged module (fuse-bpf-dkms needs it
+# installed anyway).  linux-source-6.1/-6.12 are not installed: the test
+# builds from kernel/fetch.sh's caches (FUSE_BPF_KCACHE).
 pkgs="gcc gcc-12 make pkg-config meson ninja-build
 	fuse3 libfuse3-dev libcmocka-dev
 	attr acl e2fsprogs xz-utils cpio kmod bc flex bison libelf-dev libssl-dev
-	busybox-static qemu-system-x86 python3 dwarves"
+	busybox-static qemu-system-x86 python3 dwarves
+	debhelper dh-dkms dkms"
 
 missing=
 for p in $pkgs; do

@@ -6,9 +6,11 @@
 # of every series in kernel/ (each patch builds with W=1 and is checkpatch
 # --strict clean, then coexist.patch), guest (fuse-bpf.ko beside Debian's
 # stock FUSE in a QEMU guest, once per series, and the stock FUSE alone),
-# and the unit and host suites again under ASan+UBSan.  Run as root on
-# Debian 12.  Every phase runs even when an earlier one failed; the exit
-# status says whether all passed.
+# packaging (the Debian packages built, installed, dkms-built for every
+# series and booted in the guest, then purged), and the unit and host
+# suites again under ASan+UBSan.  Run as root on Debian 12.  Every phase
+# runs even when an earlier one failed; the exit status says whether all
+# passed.
 #
 # What the phases cost on 2 cores (Linux 6.1; a 6.12 series adds its own
 # kernel-fetch, kernel-check and guest tests):
@@ -25,6 +27,9 @@
 #   unit+host           ~1 min
 #   guest               ~9-11 min per series: one QEMU (TCG) boot per test,
 #                       conformance, ext4, stock and stress the longest
+#   packaging           ~3 min with 6.1 and 6.12: dpkg-buildpackage ~25 s,
+#                       apt-get install and purge ~10 s, one dkms build per
+#                       series ~30 s, two guest boots per series ~20 s each
 #   asan                ~1-2 min
 set -u
 
@@ -74,6 +79,8 @@ phase unit+host meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite unit --suite host
 phase guest meson test -C "$build" --print-errorlogs --num-processes 1 \
 	--suite guest
+phase packaging meson test -C "$build" --print-errorlogs --num-processes 1 \
+	--suite packaging
 phase asan meson test -C "$asan" --print-errorlogs --num-processes 2 \
 	--suite unit --suite host --no-suite harness
 
