@@ -4,8 +4,13 @@
 # The main job: build libfuse-bpf, mount example/passthrough_bpf over a
 # sample tree in each mode this kernel offers, run a short workload through
 # the mount, and show the mode and the requests that reached userspace.
-# Run as root on Debian 12.  MODES="passthrough userspace" by default
-# (fuse-bpf mode needs the patched kernel: see `meson test --suite guest`).
+# Run as root on Debian 12.  The modes are passthrough and userspace, and
+# fuse-bpf where the running kernel can have the module: a Debian 6.1 or
+# 6.12 kernel, for which this script builds fuse-bpf.ko from the DKMS
+# source tree (linux-source and linux-headers of that kernel from Debian's
+# archive), loads it beside the system's FUSE and unloads it at the end.
+# Elsewhere it says in one line why fuse-bpf is not shown and which
+# command shows it in a QEMU guest.  MODES overrides the list.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,8 +22,10 @@ ninja -C "$build" >/dev/null
 
 work=$(mktemp -d /tmp/fuse-bpf-demo.XXXXXX)
 mnt="$work/mnt"
+loaded=
 cleanup() {
 	mountpoint -q "$mnt" 2>/dev/null && umount -l "$mnt"
+	[ -n "$loaded" ] && rmmod fuse-bpf 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -42,7 +49,41 @@ workload() {
 	rm -r "$1/new"
 }
 
-for mode in ${MODES:-passthrough userspace}; do
+# fuse_bpf_module: make fuse-bpf.ko available on this kernel, or say why
+# it cannot be and return 1.
+fuse_bpf_module() {
+	feature=/sys/fs/fuse-bpf/features/fuse_bpf
+	[ "$(cat "$feature" 2>/dev/null)" = supported ] && return 0
+	kver=$(uname -r)
+	series=$(echo "$kver" | sed -n 's/^\(6\.1\|6\.12\)\..*/\1/p')
+	if [ -z "$series" ] || [ ! -f "kernel/$series/series" ]; then
+		echo "== fuse-bpf mode not shown: this machine runs Linux $kver, and fuse-bpf.ko is for Debian's 6.1 and 6.12 kernels; see it in a QEMU guest with: meson test -C $build guest-6.1-fuse-bpf-mode guest-6.12-fuse-bpf-mode"
+		return 1
+	fi
+	echo "== building fuse-bpf.ko for Linux $kver"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y -qq "linux-headers-$kver" "linux-source-$series" \
+		dwarves >/dev/null; then
+		echo "== fuse-bpf mode not shown: linux-headers-$kver or linux-source-$series is not in the archive"
+		return 1
+	fi
+	sh kernel/dkms/mksrc.sh "$work/dkms" demo >/dev/null &&
+		make -s -C "$work/dkms" KVER="$kver" >"$work/dkms.log" 2>&1 &&
+		insmod "$work/dkms/fuse-bpf.ko" || {
+		echo "== fuse-bpf mode not shown: the module did not build or load (log: kept below)"
+		tail -n 20 "$work/dkms.log" 2>/dev/null
+		return 1
+	}
+	loaded=yes
+}
+
+modes=${MODES:-}
+if [ -z "$modes" ]; then
+	modes="passthrough userspace"
+	fuse_bpf_module && modes="fuse-bpf $modes"
+fi
+
+for mode in $modes; do
 	echo "== passthrough_bpf --mode=$mode"
 	"$build/example/passthrough_bpf" --mode="$mode" --stats="$work/stats.json" \
 		"$src" "$mnt"
