@@ -946,16 +946,22 @@ static void bop_opendir(fuse_req_t req, fuse_ino_t ino,
 {
 	struct fuse_bpf_session *bs = session(req);
 	struct fbpf_node *n = node_or_reply(req, ino);
+	char path[FBPF_PROC_PATH_MAX];
 	struct fbpf_dir *d;
 	struct fbpf_creds c;
 	int fd = -1, err;
 
 	if (!n)
 		return;
+	/*
+	 * Through the magic link, not openat(fd, "."): opening a directory
+	 * needs read permission on it, not search permission.
+	 */
+	proc_path(path, n->fd);
 	d = calloc(1, sizeof(*d));
 	err = d ? creds_enter(req, &c, false) : -ENOMEM;
 	if (!err) {
-		fd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			err = -errno;
 		creds_restore(&c);

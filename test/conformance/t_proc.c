@@ -623,3 +623,27 @@ int t_append_two_processes(void)
 	DO(truncate("log", 0));
 	return 0;
 }
+
+static void nobody_opens_unsearchable_dir(void)
+{
+	int fd;
+
+	fd = FD(open("d", O_RDONLY | O_DIRECTORY));
+	if (fd >= 0) {
+		show_fd("d", fd);
+		DO(close(fd));
+	}
+	FD(open("d/x", O_RDONLY));
+}
+
+int t_opendir_read_without_search(void)
+{
+	DO(mkdir("d", 0700));
+	make_file("d/x", 0644, 1, 96);
+	DO(chmod("d", 0600));
+	DO(chown("d", CONF_NOBODY, CONF_NOBODY));
+	as_nobody(nobody_opens_unsearchable_dir);
+	DO(chmod("d", 0700));
+	show_dir("d");
+	return 0;
+}
