@@ -495,13 +495,14 @@ static int do_setattr(struct fbpf_node *n, const struct stat *attr,
 			return -errno;
 	}
 	/*
-	 * A change of ctime alone (the kernel's own time update): the lower
-	 * filesystem sets ctime to now on any change, a no-op chown is one.
+	 * A change of ctime alone (the kernel's own time update), or no
+	 * change at all (chown(path, -1, -1) comes with no valid bits): the
+	 * lower filesystem sets ctime to now on any change, a no-op chown is
+	 * one.
 	 */
-	if ((to_set & (FUSE_SET_ATTR_CTIME | FUSE_SET_ATTR_UID |
-		       FUSE_SET_ATTR_GID | FUSE_SET_ATTR_MODE |
-		       FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME |
-		       FUSE_SET_ATTR_MTIME)) == FUSE_SET_ATTR_CTIME) {
+	if (!(to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
+			FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_SIZE |
+			FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
 		if (fchownat(n->fd, "", (uid_t)-1, (gid_t)-1,
 			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 			return -errno;

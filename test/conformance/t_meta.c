@@ -149,6 +149,33 @@ int t_setattr_chown(void)
 	return 0;
 }
 
+/* chown(path, -1, -1) changes nothing but ctime. */
+static void chown_noop(const char *path)
+{
+	struct stat a, b;
+
+	if (stat(path, &a) < 0)
+		return;
+	/* Longer than a coarse clock tick. */
+	usleep(50000);
+	DO(chown(path, (uid_t)-1, (gid_t)-1));
+	if (stat(path, &b) < 0)
+		return;
+	out("%s ctime %s", path,
+	    a.st_ctim.tv_sec == b.st_ctim.tv_sec &&
+	    a.st_ctim.tv_nsec == b.st_ctim.tv_nsec ? "unchanged" : "changed");
+	show(path);
+}
+
+int t_setattr_chown_noop_changes_ctime(void)
+{
+	make_file("f", 0644, 10, 97);
+	DO(mkdir("d", 0755));
+	chown_noop("f");
+	chown_noop("d");
+	return 0;
+}
+
 int t_setattr_truncate(void)
 {
 	make_file("f", 0644, 10000, 14);
