@@ -496,15 +496,23 @@ static int do_setattr(struct fbpf_node *n, const struct stat *attr,
 	}
 	/*
 	 * A change of ctime alone (the kernel's own time update), or no
-	 * change at all (chown(path, -1, -1) comes with no valid bits): the
-	 * lower filesystem sets ctime to now on any change, a no-op chown is
-	 * one.
+	 * change at all: the lower filesystem sets ctime to now on any
+	 * change, a no-op chown is one.
+	 *
+	 * With FUSE_HANDLE_KILLPRIV_V2 a SETATTR without valid bits is
+	 * either chown(path, -1, -1) or what is left of the kernel's own
+	 * clearing of set-user-ID and set-group-ID before a write by someone
+	 * else than the owner (file_remove_privs()); the two look the same.
+	 * The lower filesystem refuses the chown to a non-owner of a set-ID
+	 * file; that refusal must not fail the write, whose WRITE request
+	 * clears the bits as the writer (bop_write_buf()), so it is dropped.
 	 */
 	if (!(to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
 			FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_SIZE |
 			FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
 		if (fchownat(n->fd, "", (uid_t)-1, (gid_t)-1,
-			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) &&
+		    errno != EPERM)
 			return -errno;
 	}
 	return 0;
@@ -826,17 +834,42 @@ static void bop_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
 
+/*
+ * The WRITE asks for set-user-ID and set-group-ID to be cleared (the
+ * writer lacks CAP_FSETID) and the file has one of them: writing as the
+ * caller lets the lower filesystem clear them by its own rules.
+ */
+static bool write_as_caller(int fd)
+{
+	struct stat st;
+
+	return fbpf_cur.kill_suidgid && fbpf_cur.opcode == FUSE_WRITE &&
+	       fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
+}
+
 static void bop_write_buf(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_bufvec *in, off_t off,
 			  struct fuse_file_info *fi)
 {
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	struct fbpf_creds c;
+	bool as_caller;
 	ssize_t res;
 
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
+	as_caller = write_as_caller((int)fi->fh);
+	if (as_caller) {
+		res = creds_enter(req, &c, false);
+		if (res < 0) {
+			fuse_reply_err(req, (int)-res);
+			return;
+		}
+	}
 	res = fuse_buf_copy(&out, in, 0);
+	if (as_caller)
+		creds_restore(&c);
 	if (res < 0)
 		fuse_reply_err(req, (int)-res);
 	else

@@ -71,6 +71,11 @@ struct fbpf_cur_req {
 	uint64_t unique;
 	uint32_t opcode;
 	uint64_t nodeid;
+	/*
+	 * A WRITE, OPEN or CREATE asks that set-user-ID and set-group-ID be
+	 * cleared as the caller's write would clear them (FUSE_HANDLE_KILLPRIV_V2).
+	 */
+	bool kill_suidgid;
 };
 extern _Thread_local struct fbpf_cur_req fbpf_cur;
 
@@ -263,6 +268,10 @@ struct fbpf_core {
 	 */
 	bool conn_fuse_bpf;
 	_Atomic uint64_t init_unique;	/* 0: no INIT reply expected */
+	/* The INIT reply negotiates FUSE_PASSTHROUGH. */
+	bool init_passthrough;
+	/* The INIT reply negotiates FUSE_HANDLE_KILLPRIV_V2. */
+	bool init_killpriv_v2;
 	_Atomic unsigned int pending;	/* entries in the reply table */
 	/* backing_ops.c: threads waiting for a flock() on a backed file. */
 	_Atomic unsigned int lock_waiters;

@@ -488,6 +488,19 @@ int fbpf_nodes_add(struct fuse_bpf_session *bs, int fd, const struct stat *st,
 	return 0;
 }
 
+/*
+ * A write must clear set-user-ID and set-group-ID as the writer would
+ * (FUSE_HANDLE_KILLPRIV_V2, bop_write_buf()); kernel passthrough writes
+ * with the daemon's credentials, which keep them.  So a file with either
+ * bit is served in userspace while it is open.
+ */
+static bool setid_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
+}
+
 int fbpf_node_open_begin(struct fuse_bpf_session *bs, struct fbpf_node *n,
 			 int fd)
 {
@@ -495,7 +508,7 @@ int fbpf_node_open_begin(struct fuse_bpf_session *bs, struct fbpf_node *n,
 
 	pthread_mutex_lock(&n->open_lock);
 	if (n->nopen == 0 && S_ISREG(n->type) &&
-	    fbpf_mode(bs) == FUSE_BPF_MODE_PASSTHROUGH) {
+	    fbpf_mode(bs) == FUSE_BPF_MODE_PASSTHROUGH && !setid_file(fd)) {
 		id = fbpf_passthrough_register(bs, fd);
 		if (id < 0)
 			fuse_log(FUSE_LOG_WARNING,

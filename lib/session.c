@@ -133,6 +133,21 @@ static int send_error(int fd, uint64_t unique, int err)
 }
 
 /*
+ * With FUSE_HANDLE_KILLPRIV_V2 the kernel no longer clears set-user-ID and
+ * set-group-ID with a SETATTR of its own (which the library would run with
+ * the writer's fsuid, and which fails for a writer who does not own the
+ * file); it flags the WRITE, SETATTR, OPEN or CREATE instead.  libfuse 3.14
+ * hands those flags to no daemon, so it is negotiated only when the daemon
+ * serves none of these requests itself.
+ */
+static bool daemon_sees_kill_flags(struct fuse_bpf_session *bs)
+{
+	const struct fuse_lowlevel_ops *d = &bs->dops;
+
+	return d->write || d->write_buf || d->setattr || d->open || d->create;
+}
+
+/*
  * Settle the mode from the kernel's INIT request.  A forced mode the kernel
  * cannot give answers INIT with an error (the mount becomes unusable rather
  * than silently slower), records the error and stops the session loop.
@@ -181,7 +196,11 @@ static int handle_init(struct fuse_bpf_session *bs, int fd,
 		return err;
 	}
 	atomic_store(&bs->mode, (int)mode);
-	if (mode == FUSE_BPF_MODE_PASSTHROUGH)
+	core->init_passthrough = mode == FUSE_BPF_MODE_PASSTHROUGH;
+	core->init_killpriv_v2 = mode != FUSE_BPF_MODE_KERNEL &&
+				 (arg->flags & FUSE_HANDLE_KILLPRIV_V2) &&
+				 !daemon_sees_kill_flags(bs);
+	if (core->init_passthrough || core->init_killpriv_v2)
 		atomic_store(&core->init_unique, ih->unique);
 	return 0;
 }
@@ -209,6 +228,29 @@ static void tmpfile_as_create(struct fuse_bpf_session *bs,
 	ih->opcode = FUSE_CREATE;
 }
 
+/* The kill-suid flag of a WRITE, OPEN or CREATE (libfuse drops it). */
+static bool wants_kill_suidgid(const struct fuse_in_header *ih, size_t len)
+{
+	const void *arg = ih + 1;
+
+	switch (ih->opcode) {
+	case FUSE_WRITE:
+		return len >= sizeof(*ih) + sizeof(struct fuse_write_in) &&
+		       (((const struct fuse_write_in *)arg)->write_flags &
+			FUSE_WRITE_KILL_SUIDGID);
+	case FUSE_OPEN:
+		return len >= sizeof(*ih) + sizeof(struct fuse_open_in) &&
+		       (((const struct fuse_open_in *)arg)->open_flags &
+			FUSE_OPEN_KILL_SUIDGID);
+	case FUSE_CREATE:
+		return len >= sizeof(*ih) + sizeof(struct fuse_create_in) &&
+		       (((const struct fuse_create_in *)arg)->open_flags &
+			FUSE_OPEN_KILL_SUIDGID);
+	default:
+		return false;
+	}
+}
+
 static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
 {
 	struct fuse_bpf_session *bs = session_of_fd(fd, userdata);
@@ -223,6 +265,7 @@ static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
 	fbpf_cur.unique = ih->unique;
 	fbpf_cur.opcode = ih->opcode;
 	fbpf_cur.nodeid = ih->nodeid;
+	fbpf_cur.kill_suidgid = wants_kill_suidgid(ih, (size_t)n);
 	if (ih->opcode < FBPF_OPCODE_MAX)
 		atomic_fetch_add_explicit(&bs->total[ih->opcode], 1,
 					  memory_order_relaxed);
@@ -233,8 +276,12 @@ static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
 	return n;
 }
 
-/* The INIT reply in passthrough mode negotiates FUSE_PASSTHROUGH. */
-static void patch_init_reply(struct iovec *iov, int count)
+/*
+ * The INIT reply of the lower modes negotiates FUSE_PASSTHROUGH (passthrough
+ * mode) and FUSE_HANDLE_KILLPRIV_V2, which libfuse 3.14 does not know.
+ */
+static void patch_init_reply(struct fbpf_core *core, struct iovec *iov,
+			     int count)
 {
 	struct fuse_out_header *oh = iov[0].iov_base;
 	struct fuse_init_out *arg;
@@ -248,9 +295,15 @@ static void patch_init_reply(struct iovec *iov, int count)
 		arg = (void *)(oh + 1);
 	else {
 		fuse_log(FUSE_LOG_ERR,
-			 "fuse-bpf: unexpected INIT reply layout, passthrough not negotiated\n");
+			 "fuse-bpf: unexpected INIT reply layout, passthrough and killpriv_v2 not negotiated\n");
 		return;
 	}
+	if (core->init_killpriv_v2) {
+		arg->flags &= ~FUSE_HANDLE_KILLPRIV;
+		arg->flags |= FUSE_HANDLE_KILLPRIV_V2;
+	}
+	if (!core->init_passthrough)
+		return;
 	arg->flags |= FUSE_BPF_INIT_EXT;
 	arg->flags &= ~FUSE_WRITEBACK_CACHE;
 	arg->flags2 |= FUSE_BPF_INIT2_PASSTHROUGH;
@@ -274,7 +327,7 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 	core = fbpf_core_of(bs);
 	if (oh->unique == atomic_load(&core->init_unique)) {
 		atomic_store(&core->init_unique, 0);
-		patch_init_reply(iov, count);
+		patch_init_reply(core, iov, count);
 		return writev(fd, iov, count);
 	}
 	if (!atomic_load_explicit(&core->pending, memory_order_acquire))

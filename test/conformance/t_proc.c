@@ -624,6 +624,55 @@ int t_append_two_processes(void)
 	return 0;
 }
 
+/* Write, truncate and O_TRUNC as a non-owner of 0777 files with set-id bits. */
+static void nobody_writes_setid_files(void)
+{
+	int fd;
+
+	fd = FD(open("suid", O_WRONLY));
+	if (fd >= 0) {
+		DO(write(fd, "x", 1));
+		close(fd);
+	}
+	fd = FD(open("sgid", O_WRONLY));
+	if (fd >= 0) {
+		DO(pwrite(fd, "x", 1, 5));
+		close(fd);
+	}
+	DO(truncate("both", 3));
+	fd = FD(open("trunc", O_WRONLY | O_TRUNC));
+	if (fd >= 0)
+		close(fd);
+}
+
+int t_setid_cleared_by_nonowner_write(void)
+{
+	static const char *const names[] = { "suid", "sgid", "both", "trunc",
+					     "rootw" };
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		make_file(names[i], 0777, 10, 95);
+	DO(chmod("suid", 04777));
+	DO(chmod("sgid", 02777));
+	DO(chmod("both", 06777));
+	DO(chmod("trunc", 06777));
+	DO(chmod("rootw", 06777));
+	as_nobody(nobody_writes_setid_files);
+	/* CAP_FSETID: the owner's own write keeps the bits. */
+	fd = FD(open("rootw", O_WRONLY));
+	if (fd >= 0) {
+		DO(write(fd, "x", 1));
+		close(fd);
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		show(names[i]);
+		show_content(names[i]);
+	}
+	return 0;
+}
+
 static void nobody_opens_unsearchable_dir(void)
 {
 	int fd;
