@@ -315,10 +315,16 @@ fuse_bpf_session_new(struct fuse_args *args,
  * FUSE_DEV_IOC_BACKING_OPEN, so the library serves the file data of
  * nodes backed earlier (such as the root) in userspace.
  *
+ * A mountpoint that is the root backing or lies below it (compared by
+ * (st_dev, st_ino) along its ancestors) is refused with -EINVAL and a
+ * message, before anything is mounted: the mount would serve itself, and
+ * the first lookup through it would hang.
+ *
  * @param bs session
  * @param mountpoint the directory to mount on
  * @return 0, -EPERM (see above), -EOPNOTSUPP (mode fuse-bpf forced on a
- *         kernel without it) or another negative errno
+ *         kernel without it), -EINVAL (a mountpoint inside the root
+ *         backing) or another negative errno
  */
 int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 			   const char *mountpoint);

@@ -236,6 +236,50 @@ static enum fuse_bpf_mode lower_mode(void)
 	return FUSE_BPF_MODE_USERSPACE;
 }
 
+/*
+ * Whether @mountpoint is the directory of @root_fd or below it: the mount
+ * would then serve itself, and the first lookup through it deadlocks.
+ * Walks the ancestors of @mountpoint by "..", comparing (st_dev, st_ino).
+ * 1 inside, 0 not, or -errno.
+ */
+static int mountpoint_inside(int root_fd, const char *mountpoint)
+{
+	struct stat root, cur, up;
+	int fd, parent, ret = 0;
+
+	if (fstat(root_fd, &root) < 0)
+		return -errno;
+	fd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (fstat(fd, &cur) < 0) {
+			ret = -errno;
+			break;
+		}
+		if (cur.st_dev == root.st_dev && cur.st_ino == root.st_ino) {
+			ret = 1;
+			break;
+		}
+		parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0) {
+			ret = -errno;
+			break;
+		}
+		close(fd);
+		fd = parent;
+		if (fstat(fd, &up) < 0) {
+			ret = -errno;
+			break;
+		}
+		/* "/" is its own parent. */
+		if (up.st_dev == cur.st_dev && up.st_ino == cur.st_ino)
+			break;
+	}
+	close(fd);
+	return ret;
+}
+
 int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 			   const char *mountpoint)
 {
@@ -280,6 +324,20 @@ int fuse_bpf_session_mount(struct fuse_bpf_session *bs,
 			 "fuse-bpf: backing the root of the mount (root_dir=) needs CAP_SYS_ADMIN in the initial user namespace: %s\n",
 			 why);
 		return -EPERM;
+	}
+	if (bs->cfg.root_fd >= 0) {
+		err = mountpoint_inside(bs->cfg.root_fd, mountpoint);
+		if (err < 0) {
+			fuse_log(FUSE_LOG_ERR, "fuse-bpf: mountpoint %s: %s\n",
+				 mountpoint, strerror(-err));
+			return err;
+		}
+		if (err) {
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: mountpoint %s is the backed root or inside it: the mount would serve itself\n",
+				 mountpoint);
+			return -EINVAL;
+		}
 	}
 	free(bs->mountpoint);
 	bs->mountpoint = strdup(mountpoint);
