@@ -214,9 +214,9 @@ bool fbpf_probe_cap_sys_admin(void);
 /*
  * session.c: the mode INIT settles on.  @requested is the configured
  * mode, @kernel_ok whether fuse-bpf is available, @pt_ok whether
- * passthrough was offered and may be used.  Returns 0 and the mode, or
- * -EOPNOTSUPP (fuse-bpf forced, unavailable) / -EPERM (passthrough forced,
- * unavailable).
+ * passthrough was offered and may be used.  Returns 0 and the mode,
+ * -EOPNOTSUPP when the forced mode (fuse-bpf or passthrough) is
+ * unavailable, or -EINVAL for an unknown mode.
  */
 int fbpf_choose_mode(enum fuse_bpf_mode requested, bool kernel_ok,
 		     bool pt_ok, enum fuse_bpf_mode *out);
