@@ -547,7 +547,20 @@ static void usage(const char *prog)
 	       "    --hide=GLOBS           hide names matching any of the globs\n"
 	       "    --mode=MODE            auto, fuse-bpf, passthrough or userspace\n"
 	       "    --stats=FILE           write request counters to FILE at unmount\n"
-	       "    --timeout=SECONDS      entry and attribute timeout (default 1)\n",
+	       "    --timeout=SECONDS      entry and attribute timeout (default 1)\n"
+	       "    -h   --help            print help\n"
+	       "    -V   --version         print version\n"
+	       "    -d   -o debug          enable debug output (implies -f)\n"
+	       "    -f                     foreground operation\n"
+	       "    -s                     single-threaded loop (default: multi-threaded)\n"
+	       "    -o max_idle_threads=N  the maximum number of idle worker threads\n"
+	       "                           allowed (default: -1)\n"
+	       "    -o max_threads=N       the maximum number of worker threads\n"
+	       "                           allowed (default: 10)\n"
+	       "    -o OPT[,OPT...]        mount options such as fsname=, subtype= or ro;\n"
+	       "                           the mount always has allow_other and\n"
+	       "                           default_permissions; allow_root,\n"
+	       "                           auto_unmount and clone_fd are refused\n",
 	       prog);
 }
 
@@ -581,6 +594,22 @@ static void free_nodes(struct filter *fs)
 			free(n);
 		}
 	}
+}
+
+/* Absolute form of @path, since the daemon changes to / when detaching. */
+static char *absolute_path(const char *path)
+{
+	char *cwd, *abs = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+		abs = NULL;
+	free(cwd);
+	return abs;
 }
 
 static int write_stats(struct fuse_bpf_session *bs, const char *path)
@@ -621,8 +650,6 @@ int main(int argc, char *argv[])
 		goto out;
 	if (cmd.show_help) {
 		usage(argv[0]);
-		fuse_cmdline_help();
-		fuse_lowlevel_help();
 		ret = 0;
 		goto out;
 	}
@@ -636,6 +663,20 @@ int main(int argc, char *argv[])
 	if (!opts.source || !cmd.mountpoint || !opts.hide) {
 		usage(argv[0]);
 		goto out;
+	}
+	if (cmd.clone_fd) {
+		fprintf(stderr, "filter_bpf: -o clone_fd is not supported (libfuse-bpf reads requests through fuse_session_custom_io())\n");
+		goto out;
+	}
+	if (opts.stats) {
+		char *abs = absolute_path(opts.stats);
+
+		free(opts.stats);
+		opts.stats = abs;
+		if (!abs) {
+			fprintf(stderr, "filter_bpf: out of memory\n");
+			goto out;
+		}
 	}
 	if (opts.mode && fuse_bpf_mode_parse(opts.mode, &mode) < 0) {
 		fprintf(stderr, "filter_bpf: unknown mode '%s'\n", opts.mode);
@@ -674,7 +715,6 @@ int main(int argc, char *argv[])
 		loop = fuse_loop_cfg_create();
 		if (!loop)
 			goto out_unmount;
-		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
 		/* UINT_MAX: not given on the command line */
 		if (cmd.max_idle_threads != UINT_MAX)
 			fuse_loop_cfg_set_idle_threads(loop,

@@ -25,7 +25,8 @@
  *   kernel cannot give fails the mount instead of falling back;
  * - `--stats=FILE`: write the request counters as JSON when the file
  *   system is unmounted or the daemon is stopped with SIGTERM or SIGINT;
- * - `--threads`: serve requests with the multi-threaded loop.
+ * - `--threads`: the multi-threaded loop, the default since `-s` selects
+ *   the single-threaded one (kept for scripts that pass it).
  *
  * The active mode is printed to stderr once INIT is done, before the
  * daemon detaches ("passthrough_bpf: mode userspace").  The exit status is
@@ -102,10 +103,19 @@ static void usage(const char *prog)
 	       "Mirror SOURCE on MOUNTPOINT through libfuse-bpf.\n\n"
 	       "    --mode=MODE            auto, fuse-bpf, passthrough or userspace\n"
 	       "    --stats=FILE           write request counters (JSON) at exit\n"
-	       "    --threads              use the multi-threaded loop\n",
+	       "    --threads              the multi-threaded loop (the default)\n"
+	       "    -h   --help            print help\n"
+	       "    -V   --version         print version\n"
+	       "    -d   -o debug          enable debug output (implies -f)\n"
+	       "    -f                     foreground operation\n"
+	       "    -s                     single-threaded loop (default: multi-threaded)\n"
+	       "    -o max_idle_threads=N  the maximum number of idle worker threads\n"
+	       "                           allowed (default: -1)\n"
+	       "    -o OPT[,OPT...]        mount options such as fsname=, subtype= or ro;\n"
+	       "                           the mount always has allow_other and\n"
+	       "                           default_permissions; allow_root,\n"
+	       "                           auto_unmount and clone_fd are refused\n",
 	       prog);
-	fuse_cmdline_help();
-	fuse_lowlevel_help();
 }
 
 /* Absolute form of @path, since the daemon changes to / when detaching. */
@@ -225,6 +235,10 @@ int main(int argc, char *argv[])
 			"       %s -h for the options\n", argv[0], argv[0]);
 		goto out;
 	}
+	if (cl.clone_fd) {
+		fprintf(stderr, "passthrough_bpf: -o clone_fd is not supported (libfuse-bpf reads requests through fuse_session_custom_io())\n");
+		goto out;
+	}
 	if (o.mode && fuse_bpf_mode_parse(o.mode, &mode) < 0) {
 		fprintf(stderr, "passthrough_bpf: unknown mode '%s'\n", o.mode);
 		goto out;
@@ -271,15 +285,15 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(cl.foreground) != 0)
 		goto out_unmount;
 
-	if (o.threads && !cl.singlethread) {
+	if (cl.singlethread) {
+		ret = fuse_session_loop(se);
+	} else {
 		struct fuse_loop_config lc = {
 			.clone_fd = 0,
 			.max_idle_threads = cl.max_idle_threads,
 		};
 
 		ret = fuse_session_loop_mt(se, &lc);
-	} else {
-		ret = fuse_session_loop(se);
 	}
 	/* A positive value is the signal that stopped the loop: no failure. */
 	ret = ret < 0 ? 1 : 0;
