@@ -27,6 +27,7 @@
 #define FUSE_USE_VERSION 34
 
 #include "fuse_bpf_i.h"
+#include "../caps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,28 +63,6 @@ static void log_func(enum fuse_log_level level, const char *fmt, va_list ap)
 		cap_msgs++;
 	pthread_mutex_unlock(&lock);
 	fprintf(stderr, "  [log] %s", buf);
-}
-
-/* Add or take CAP_SYS_ADMIN out of this thread's effective set. */
-static int set_sys_admin(bool on)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-		.pid = 0,
-	};
-	struct __user_cap_data_struct data[2];
-	unsigned int i = CAP_TO_INDEX(CAP_SYS_ADMIN);
-
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return -errno;
-	if (on)
-		data[i].effective |= CAP_TO_MASK(CAP_SYS_ADMIN);
-	else
-		data[i].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return -errno;
-	return 0;
 }
 
 /*
@@ -137,10 +116,10 @@ static void k_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	e.attr.st_nlink = 1;
 	if (!strcmp(name, "unpriv")) {
 		/* Dropped from the effective set only, then raised again. */
-		ret = set_sys_admin(false);
+		ret = test_set_sys_admin(false);
 		if (!ret) {
 			ret = fuse_bpf_reply_entry(req, &e, &b, 1);
-			if (set_sys_admin(true))
+			if (test_set_sys_admin(true))
 				ret = -ENOTRECOVERABLE;
 		}
 	} else if (!strcmp(name, "kernel_eperm")) {

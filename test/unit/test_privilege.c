@@ -13,6 +13,7 @@
  * happen in child processes only.
  */
 #include "fuse_bpf_i.h"
+#include "../caps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,25 +224,6 @@ static void test_userns_real(void **state)
 
 /* ---- the capability probe ------------------------------------------------ */
 
-static int capset_sys_admin(bool effective)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-		.pid = 0,
-	};
-	struct __user_cap_data_struct data[2];
-	unsigned int i = CAP_TO_INDEX(CAP_SYS_ADMIN);
-
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return -errno;
-	if (effective)
-		data[i].effective |= CAP_TO_MASK(CAP_SYS_ADMIN);
-	else
-		data[i].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
-	return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
-}
-
 static void test_cap_effective(void **state)
 {
 	int here = fbpf_cap_sys_admin_effective(), status;
@@ -257,12 +239,12 @@ static void test_cap_effective(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		/* Effective set only: the rule looks at it, as capable(). */
-		if (capset_sys_admin(false))
+		if (test_set_sys_admin(false))
 			_exit(1);
 		if (fbpf_cap_sys_admin_effective() != 0 ||
 		    fbpf_probe_cap_sys_admin())
 			_exit(2);
-		if (capset_sys_admin(true))
+		if (test_set_sys_admin(true))
 			_exit(3);
 		if (fbpf_cap_sys_admin_effective() != 1)
 			_exit(4);
