@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Boot the Debian kernel of a cache (6.1 or 6.12) under QEMU (TCG) with its
-# stock FUSE and fuse-bpf.ko beside it, and run one guest script of
-# test/guest in it.
+# stock FUSE and fuse-bpf.ko beside it, or the debug kernel of
+# kernel/debug/build.sh with the series built in, and run one guest script
+# of test/guest in it.
 #
 #   run-guest.sh [-t SECONDS] [-e] [-m MODULE]... KCACHE FUSE_BPF_KO BUILDDIR SCRIPT
 #
@@ -13,8 +14,11 @@
 #          set, names a directory of caches: $KCACHE/VERSION replaces the
 #          argument, VERSION being the argument's last component
 #          (build/kcache/6.1 -> $KCACHE/6.1)
-# FUSE_BPF_KO the fuse-bpf.ko to load beside the stock FUSE, or "stock"
-#          for the stock FUSE alone
+# FUSE_BPF_KO the fuse-bpf.ko to load beside the stock FUSE, "stock"
+#          for the stock FUSE alone, or "builtin" for a kernel with the
+#          series built in (KCACHE's env says FUSE=builtin: the debug
+#          kernel, whose KASAN, lockdep, UBSAN and kmemleak reports fail
+#          the run as well)
 # BUILDDIR the meson build directory: passthrough_bpf, the conformance
 #          programs and the guest helpers are taken from it; the "@@ CONF"
 #          lines a guest prints are kept in BUILDDIR/test/guest/results/
@@ -67,7 +71,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ $# -ne 4 ]; then
-	echo "usage: run-guest.sh [-t SECONDS] [-e] [-m MODULE]... KCACHE FUSE_BPF_KO|stock BUILDDIR SCRIPT" >&2
+	echo "usage: run-guest.sh [-t SECONDS] [-e] [-m MODULE]... KCACHE FUSE_BPF_KO|stock|builtin BUILDDIR SCRIPT" >&2
 	exit 2
 fi
 kcache=$1
@@ -99,11 +103,20 @@ if [ ! -f "$kcache/env" ]; then
 fi
 . "$kcache/env"
 series=${SERIES:-6.1}
-if [ "$module" = stock ]; then
-	module_name=stock
-else
+case $module in
+stock | builtin)
+	module_name=$module
+	;;
+*)
 	module_name=patched
+	;;
+esac
+if [ "${FUSE:-}" = builtin ] && [ "$module_name" != builtin ]; then
+	echo "run-guest.sh: $kcache has the fuse-bpf series built in: give builtin, not $module" >&2
+	exit 1
 fi
+# The results of a debug kernel are kept apart from Debian's kernel's.
+series_id=$series${KERNEL_FLAVOUR:+-$KERNEL_FLAVOUR}
 # Debian's 6.1 has FUSE as a module (STOCK_KO), 6.12 has it built in.
 for f in ${STOCK_KO:-} "$VMLINUZ" "$here/$script"; do
 	if [ ! -f "$f" ]; then
@@ -246,7 +259,7 @@ fi
 # Results of earlier guest runs of this kernel series ("@@ CONF" lines),
 # for scripts that compare with them; this script's own are replaced by
 # this run.
-results="$builddir/test/guest/results/$series"
+results="$builddir/test/guest/results/$series_id"
 mkdir -p "$results"
 rm -f "$results/$script"
 cp -r "$results" "$root/results"
@@ -259,6 +272,7 @@ cat >"$root/etc/guest.conf" <<CONF
 GUEST_SCRIPT=$script
 GUEST_MODULE=$module_name
 GUEST_SERIES=$series
+GUEST_KERNEL=${KERNEL_FLAVOUR:-debian}
 GUEST_SCRIPT_TIMEOUT=$script_timeout
 CONF
 : >"$root/etc/passwd"
@@ -269,13 +283,25 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
 	gzip -1 >"$work/initrd.gz"
 
+# Debian's kernel: SLUB debugging catches use-after-free and double free.
+# The debug kernel has KASAN for those (kasan_multi_shot: every report,
+# not only the first), and more memory for its shadow and kmemleak.
+mem=1G
+append="console=ttyS0 quiet panic=-1 oops=panic"
+if [ "${KERNEL_FLAVOUR:-}" = debug ]; then
+	mem=2G
+	append="$append kasan_multi_shot"
+else
+	append="$append slub_debug=FZPU init_on_free=1"
+fi
+
 log="$work/serial.log"
 start=$(date +%s)
-timeout -k 10 "$timeout_s" "$qemu" -accel tcg -m 1G -smp 2 -nic none \
+timeout -k 10 "$timeout_s" "$qemu" -accel tcg -m "$mem" -smp 2 -nic none \
 	-nographic -no-reboot -monitor none \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 $disks \
 	-kernel "$VMLINUZ" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 quiet panic=-1 oops=panic slub_debug=FZPU init_on_free=1" \
+	-append "$append" \
 	</dev/null >"$log" 2>&1 &
 qpid=$!
 set +e
@@ -337,15 +363,13 @@ else
 	fi
 fi
 # The whole serial log, not only the guest's dmesg: a panic never gets to
-# print the dmesg section.  Guests boot with slub_debug=FZPU and
-# init_on_free=1, so SLUB's reports of use-after-free, double free and
-# overwritten redzones count as well, and so do leaked file locks.
-KERNEL_LOG_BAD='BUG:|WARNING:|Oops|general protection|Call Trace'
-KERNEL_LOG_BAD="$KERNEL_LOG_BAD|BUG kmalloc|BUG fuse|Poison overwritten"
-KERNEL_LOG_BAD="$KERNEL_LOG_BAD|Object already free|Redzone|refcount_t:"
-KERNEL_LOG_BAD="$KERNEL_LOG_BAD|use-after-free|KASAN|UBSAN|list_add corruption"
-KERNEL_LOG_BAD="$KERNEL_LOG_BAD|list_del corruption|Leaked [A-Z]+ lock|Leaked locks"
-if grep -E "$KERNEL_LOG_BAD" "$work/clean.log" | grep -v '^@@ RESULT' \
+# print the dmesg section.  kernel-log-bad.txt lists what fails a run (one
+# extended regular expression per line, init.sh checks the guest's dmesg
+# with the same list): oopses and warnings, SLUB's reports of
+# use-after-free, double free and overwritten redzones (slub_debug=FZPU),
+# leaked file locks, and the debug kernel's KASAN, UBSAN, lockdep and
+# kmemleak reports.
+if grep -E -f "$here/kernel-log-bad.txt" "$work/clean.log" | grep -v '^@@ RESULT' \
 	>"$work/oops"; then
 	if ! grep -q '^@@ RESULT dmesg-clean FAIL' "$work/results"; then
 		echo "FAIL kernel-log ($(head -n 3 "$work/oops" | tr '\n' ';'))"
@@ -353,6 +377,6 @@ if grep -E "$KERNEL_LOG_BAD" "$work/clean.log" | grep -v '^@@ RESULT' \
 	fi
 fi
 
-echo "guest $script (Linux $series, $module_name): $((end - start)) s"
+echo "guest $script (Linux $series_id, $module_name): $((end - start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
