@@ -269,11 +269,12 @@ struct fuse_bpf_session;
  * fuse_req_userdata() returns in its handlers.
  *
  * Mount-type options in @p args (`-o fsname=,subtype=,ro,rw,[no]suid,
- * [no]dev,[no]exec,sync,dirsync,[no]atime,relatime,blksize=,max_read=`)
+ * [no]dev,[no]exec,sync,dirsync,[no]atime,relatime,max_read=`)
  * are taken out before libfuse parses the rest and are applied by
  * fuse_bpf_session_mount(); `allow_other` and `default_permissions` are
- * always in force; `allow_root` and `auto_unmount` are refused.  As with
- * fuse_session_new(), @p args stays the caller's to free.
+ * always in force; `allow_root`, `auto_unmount` and `blksize=` (block
+ * device mounts only) are refused.  As with fuse_session_new(), @p args
+ * stays the caller's to free.
  *
  * Requests are read and replies written through
  * fuse_session_custom_io(); libfuse's `clone_fd` loop option is not

@@ -48,10 +48,11 @@ static const struct fuse_opt mount_spec[] = {
 	FUSE_OPT_KEY("relatime", KEY_FLAG),
 	FUSE_OPT_KEY("strictatime", KEY_FLAG),
 	FUSE_OPT_KEY("nodiratime", KEY_FLAG),
-	FUSE_OPT_KEY("blksize=", KEY_KERNEL),
 	FUSE_OPT_KEY("max_read=", KEY_KERNEL),
 	FUSE_OPT_KEY("allow_other", KEY_IMPLIED),
 	FUSE_OPT_KEY("default_permissions", KEY_IMPLIED),
+	/* fuseblk's alone: the kernel refuses it on the mounts made here. */
+	FUSE_OPT_KEY("blksize=", KEY_UNSUPPORTED),
 	FUSE_OPT_KEY("allow_root", KEY_UNSUPPORTED),
 	FUSE_OPT_KEY("auto_unmount", KEY_UNSUPPORTED),
 	FUSE_OPT_END
