@@ -273,8 +273,9 @@ struct fuse_bpf_session;
  * are taken out before libfuse parses the rest and are applied by
  * fuse_bpf_session_mount(); `allow_other` and `default_permissions` are
  * always in force; `allow_root`, `auto_unmount` and `blksize=` (block
- * device mounts only) are refused.  As with fuse_session_new(), @p args
- * stays the caller's to free.
+ * device mounts only) are refused.  `max_read=` takes a decimal number
+ * (at most 4294967295).  As with fuse_session_new(), @p args stays the
+ * caller's to free.
  *
  * Requests are read and replies written through
  * fuse_session_custom_io(); libfuse's `clone_fd` loop option is not

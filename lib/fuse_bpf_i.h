@@ -231,7 +231,7 @@ struct fbpf_mount_opts {
 	char *fsname;		/* mount source, NULL: "fuse-bpf" */
 	char *subtype;		/* file system type "fuse[bpf].<subtype>" */
 	unsigned long flags;	/* MS_* flags */
-	char *kernel_opts;	/* extra comma-separated kernel options */
+	char *kernel_opts;	/* "max_read=N" for the kernel, or NULL */
 };
 /*
  * Remove every mount-type "-o" option from @args and store it in @mo;

@@ -24,7 +24,7 @@ enum {
 	KEY_FSNAME,
 	KEY_SUBTYPE,
 	KEY_FLAG,
-	KEY_KERNEL,
+	KEY_MAX_READ,
 	KEY_IMPLIED,
 	KEY_UNSUPPORTED,
 };
@@ -48,7 +48,7 @@ static const struct fuse_opt mount_spec[] = {
 	FUSE_OPT_KEY("relatime", KEY_FLAG),
 	FUSE_OPT_KEY("strictatime", KEY_FLAG),
 	FUSE_OPT_KEY("nodiratime", KEY_FLAG),
-	FUSE_OPT_KEY("max_read=", KEY_KERNEL),
+	FUSE_OPT_KEY("max_read=", KEY_MAX_READ),
 	FUSE_OPT_KEY("allow_other", KEY_IMPLIED),
 	FUSE_OPT_KEY("default_permissions", KEY_IMPLIED),
 	/* fuseblk's alone: the kernel refuses it on the mounts made here. */
@@ -94,6 +94,35 @@ static int replace_str(char **dst, const char *src)
 	return 0;
 }
 
+/*
+ * max_read= goes into the mount data, where a comma (which fuse_opt makes
+ * of an escaped "\,") would start another kernel option, and where the
+ * kernel reads a leading 0 as octal: only a decimal number that fits the
+ * kernel's u32 is taken, and it is written back as read.  The last one
+ * wins, as it would in the kernel.
+ */
+static int set_max_read(struct fbpf_mount_opts *mo, const char *val)
+{
+	unsigned long long v = 0;
+	const char *p;
+	char *s;
+
+	if (!*val)
+		return -EINVAL;
+	for (p = val; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(*p - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	if (asprintf(&s, "max_read=%llu", v) < 0)
+		return -ENOMEM;
+	free(mo->kernel_opts);
+	mo->kernel_opts = s;
+	return 0;
+}
+
 static int apply_flag(struct fbpf_mount_opts *mo, const char *arg)
 {
 	size_t i;
@@ -126,8 +155,8 @@ static int mount_opt_proc(void *data, const char *arg, int key,
 	case KEY_FLAG:
 		err = apply_flag(mo, arg);
 		break;
-	case KEY_KERNEL:
-		err = fuse_opt_add_opt(&mo->kernel_opts, arg) ? -ENOMEM : 0;
+	case KEY_MAX_READ:
+		err = set_max_read(mo, arg + strlen("max_read="));
 		break;
 	case KEY_IMPLIED:
 		return 0;
