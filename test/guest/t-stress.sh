@@ -21,6 +21,11 @@
 # sets them, replace the fixed seed and the duration.
 . /tests/lib.sh
 
+# first_diffs A B: the first lines that differ (busybox diff is unified).
+first_diffs() {
+	diff "$1" "$2" | grep -E '^[-+<>] ?[.p]' | head -n 4 | tr '\n' ' '
+}
+
 if [ -f /etc/guest.conf ]; then
 	. /etc/guest.conf
 fi
@@ -72,7 +77,7 @@ if [ "$(wc -l <"$w/dump.src")" -lt 1000 ]; then
 elif cmp -s "$w/dump.mnt" "$w/dump.src"; then
 	pass stress-mount-is-lower "$(wc -l <"$w/dump.src") entries as in the lower tree"
 else
-	fail stress-mount-is-lower "$(diff "$w/dump.mnt" "$w/dump.src" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
+	fail stress-mount-is-lower "mount (-) and lower (+) differ: $(first_diffs "$w/dump.mnt" "$w/dump.src")"
 fi
 stop_pt "$w/mnt" || fail stress-unmount "umount or daemon exit failed"
 
@@ -92,7 +97,7 @@ if [ "$st" -gt 1 ] || [ "$(wc -l <"$w/run")" -ne "$nproc" ] ||
 elif cmp -s "$w/run" "$w/replay"; then
 	pass stress-outcomes "$total operations, every outcome as on tmpfs"
 else
-	fail stress-outcomes "outcomes differ from the replay (STRESS_TRACE=1 prints each): $(diff "$w/run" "$w/replay" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
+	fail stress-outcomes "outcomes differ from the replay (STRESS_TRACE=1 prints each): mount (-), tmpfs (+): $(first_diffs "$w/run" "$w/replay")"
 fi
 stress dump "$w/ref" | sort >"$w/dump.ref"
 grep '^\./p[0-9]' "$w/dump.mnt" >"$w/dump.mnt-p"
@@ -102,7 +107,7 @@ if [ "$entries" -lt 1000 ]; then
 elif cmp -s "$w/dump.mnt-p" "$w/dump.ref"; then
 	pass stress-tree "the workers' $entries entries equal to the replay's"
 else
-	fail stress-tree "$(diff "$w/dump.mnt-p" "$w/dump.ref" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
+	fail stress-tree "mount (-) and replay (+) differ: $(first_diffs "$w/dump.mnt-p" "$w/dump.ref")"
 fi
 echo "stress: $(($(date +%s) - t0)) s in all"
 echo "stress requests that reached userspace:"
