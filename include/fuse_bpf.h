@@ -274,7 +274,8 @@ struct fuse_bpf_session;
  * fuse_bpf_session_mount(); `allow_other` and `default_permissions` are
  * always in force; `allow_root`, `auto_unmount` and `blksize=` (block
  * device mounts only) are refused.  `max_read=` takes a decimal number
- * (at most 4294967295).  As with fuse_session_new(), @p args stays the
+ * (at most 4294967295), `fsname=` and `subtype=` a name that is not
+ * empty and fits PATH_MAX.  As with fuse_session_new(), @p args stays the
  * caller's to free.
  *
  * Requests are read and replies written through

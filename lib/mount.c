@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_opt.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,19 @@ static int replace_str(char **dst, const char *src)
 }
 
 /*
+ * mount(2) refuses an empty source or subtype ("fuse." as the type), and
+ * a source or type longer than PATH_MAX - 1.
+ */
+static int set_name(char **dst, const char *val, size_t max)
+{
+	if (!*val)
+		return -EINVAL;
+	if (strlen(val) > max)
+		return -ENAMETOOLONG;
+	return replace_str(dst, val);
+}
+
+/*
  * max_read= goes into the mount data, where a comma (which fuse_opt makes
  * of an escaped "\,") would start another kernel option, and where the
  * kernel reads a leading 0 as octal: only a decimal number that fits the
@@ -147,10 +161,12 @@ static int mount_opt_proc(void *data, const char *arg, int key,
 
 	switch (key) {
 	case KEY_FSNAME:
-		err = replace_str(&mo->fsname, arg + strlen("fsname="));
+		err = set_name(&mo->fsname, arg + strlen("fsname="),
+			       PATH_MAX - 1);
 		break;
 	case KEY_SUBTYPE:
-		err = replace_str(&mo->subtype, arg + strlen("subtype="));
+		err = set_name(&mo->subtype, arg + strlen("subtype="),
+			       PATH_MAX - 1 - strlen("fusebpf."));
 		break;
 	case KEY_FLAG:
 		err = apply_flag(mo, arg);
