@@ -33,7 +33,10 @@
  * - Lockers: POSIX, OFD and flock, through the mount and on LOWER, take
  *   one of two lock files exclusively and check in a holder file that
  *   nobody else holds it, and count in a counter file; the counters must
- *   equal the number of times the locks were taken.
+ *   equal the number of times the locks were taken.  Range lockers take
+ *   POSIX and OFD read and write locks on random byte ranges of a third
+ *   file (through the mount and on LOWER) and mark them in shared memory:
+ *   a write lock never meets another holder, a read lock never a writer.
  * - MNT/shared/dir: 200 names that never change and a churner creating,
  *   unlinking, renaming and exchanging others (through the mount and on
  *   LOWER); a reader lists it with getdents64 of random buffer sizes and
@@ -78,6 +81,7 @@
 #define CHURN 64	/* changing names there */
 #define MAXFAIL 5	/* FAIL lines per process */
 #define MAXPOS (STABLE + CHURN + 2)	/* positions a listing records */
+#define RANGE 256	/* bytes of MNT/shared/lk2 taken by range locks */
 
 static uint64_t rng;
 
@@ -109,6 +113,7 @@ struct stats {
 	long locks[2];		/* times each lock file was taken */
 	long sigbus;
 	uint32_t tag;		/* next tag of a file in MNT/lower */
+	int range[RANGE];	/* bytes of lk2 locked: readers, or -id */
 };
 
 static struct stats *shared;
@@ -871,13 +876,13 @@ static int worker(const char *root, int i, uint64_t seed, long ops,
 /* ---- the invariant roles ---- */
 
 enum role {
-	R_WRITER, R_READER, R_LOCKER, R_CHURN, R_DIRREAD, R_MUTATOR,
-	R_OBSERVER, R_NROLES
+	R_WRITER, R_READER, R_LOCKER, R_RANGE, R_CHURN, R_DIRREAD,
+	R_MUTATOR, R_OBSERVER, R_NROLES
 };
 
 static const char *const role_name[] = {
-	"data-writer", "data-reader", "locker", "dir-churn", "dir-reader",
-	"lower-mutator", "lower-observer",
+	"data-writer", "data-reader", "locker", "range-locker", "dir-churn",
+	"dir-reader", "lower-mutator", "lower-observer",
 };
 
 struct ctx {
@@ -1160,6 +1165,71 @@ static void locker(const struct ctx *c)
 		close(lfd);
 	close(hfd);
 	close(cfd);
+}
+
+/*
+ * Range lockers take read or write locks on random ranges of
+ * MNT/shared/lk2: 0 POSIX through the mount, 1 OFD through the mount, 2
+ * OFD on the lower file.  While a lock is held, its bytes are marked in
+ * shared memory: a write lock finds them free, a read lock finds no
+ * writer.
+ */
+static void range_locker(const struct ctx *c)
+{
+	const char *base = c->idx == 2 ? c->lower : c->mnt;
+	int ofd = c->idx > 0, id = c->idx + 1, fd;
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/shared/lk2", base);
+	fd = open(p, O_RDWR);
+	if (fd < 0) {
+		bad("open %s: %s", p, strerror(errno));
+		return;
+	}
+	while (time(NULL) < c->deadline) {
+		unsigned int a = below(RANGE), b = a + 1 + below(RANGE - a);
+		int wr = below(2), v;
+		struct flock fl = {
+			.l_type = wr ? F_WRLCK : F_RDLCK,
+			.l_whence = SEEK_SET,
+			.l_start = a,
+			.l_len = b - a,
+		};
+
+		count_op(R_RANGE);
+		if (fcntl(fd, ofd ? F_OFD_SETLKW : F_SETLKW, &fl)) {
+			bad("lock %u-%u of %s: %s", a, b, p, strerror(errno));
+			continue;
+		}
+		for (unsigned int i = a; i < b; i++) {
+			v = 0;
+			if (wr ? !__atomic_compare_exchange_n(&shared->range[i],
+							      &v, -id, 0,
+							      __ATOMIC_SEQ_CST,
+							      __ATOMIC_SEQ_CST) :
+			    (v = __atomic_fetch_add(&shared->range[i], 1,
+						    __ATOMIC_SEQ_CST)) < 0)
+				bad("%s lock on byte %u of %s while %s holds it",
+				    wr ? "write" : "read", i, p,
+				    v < 0 ? "a writer" : "a reader");
+		}
+		sched_yield();
+		for (unsigned int i = a; i < b; i++) {
+			if (wr)
+				__atomic_compare_exchange_n(&shared->range[i],
+							    &(int){ -id }, 0,
+							    0,
+							    __ATOMIC_SEQ_CST,
+							    __ATOMIC_SEQ_CST);
+			else
+				__atomic_fetch_sub(&shared->range[i], 1,
+						   __ATOMIC_SEQ_CST);
+		}
+		fl.l_type = F_UNLCK;
+		if (fcntl(fd, ofd ? F_OFD_SETLK : F_SETLK, &fl))
+			bad("unlock %s: %s", p, strerror(errno));
+	}
+	close(fd);
 }
 
 /* Allowed while another process moves names: ENOENT, EEXIST, ENOTEMPTY. */
@@ -1595,6 +1665,7 @@ static const struct {
 	{ R_WRITER, 2, data_writer },
 	{ R_READER, 2, data_reader },
 	{ R_LOCKER, 5, locker },
+	{ R_RANGE, 3, range_locker },
 	{ R_CHURN, 1, dir_churn },
 	{ R_DIRREAD, 1, dir_reader },
 	{ R_MUTATOR, 1, lower_mutator },
@@ -1639,6 +1710,8 @@ static int setup_shared(const char *mnt)
 		if (put_file(mnt, name, 0, 0))
 			return -1;
 	}
+	if (put_file(mnt, "shared/lk2", 0, 0))
+		return -1;
 	for (int i = 0; i < 2; i++) {
 		snprintf(name, sizeof(name), "shared/lk%d", i);
 		if (put_file(mnt, name, 0, 0))

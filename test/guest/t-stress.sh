@@ -9,8 +9,8 @@
 #   replayed afterwards with the same seed and operation counts on a
 #   native copy of the starting tree: outcome checksums and trees equal;
 # - processes truncating, writing and reading one file (read, mmap,
-#   splice, copy_file_range), taking POSIX, OFD and flock locks through
-#   the mount and on the lower file, listing a directory with seeks while
+#   splice, copy_file_range), taking POSIX, OFD and flock locks (whole
+#   files and byte ranges) through the mount and on the lower file, listing a directory with seeks while
 #   names in it change: checked by invariants (stress.c says which);
 # - a process changing the lower tree directly while two others read and
 #   change it through the mount: no error but a moved name's, no byte that
