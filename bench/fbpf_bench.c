@@ -6,8 +6,10 @@
  *
  * Every measuring command prints one line, "OPS BYTES SECONDS": the number
  * of operations done, the bytes they moved and the wall time they took.
- * The set-up commands (fill, mkfiles, mktree) print the same line, so they
- * can be measured too.  Plain libc only, so it runs in the busybox guest.
+ * The set-up commands (mkfiles, mktree) print the same line, so they can
+ * be measured too.  Writes end with fsync() inside the timed region: the
+ * data has reached the lower filesystem when the clock stops.  Plain libc
+ * only, so it runs in the busybox guest.
  */
 
 #include <dirent.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,7 +62,7 @@ static char *random_buf(size_t size)
 	return buf;
 }
 
-/* write FILE MIB BS: write MIB MiB in BS-byte writes, then close. */
+/* write FILE MIB BS: write MIB MiB in BS-byte writes, fsync, close. */
 static int cmd_write(const char *path, long mib, long bs)
 {
 	uint64_t total = (uint64_t)mib << 20, done = 0, ops = 0;
@@ -82,6 +85,8 @@ static int cmd_write(const char *path, long mib, long bs)
 		done += n;
 		ops++;
 	}
+	if (fsync(fd) < 0)
+		return fail("fsync", path);
 	if (close(fd) < 0)
 		return fail("close", path);
 	report(ops, done, t0);
@@ -116,19 +121,25 @@ static int cmd_read(const char *path, long bs)
 	return 0;
 }
 
-/* randread FILE COUNT BS: COUNT reads of BS bytes at aligned random offsets. */
-static int cmd_randread(const char *path, long count, long bs)
+/*
+ * randread FILE COUNT BS, randwrite FILE COUNT BS: COUNT reads or writes
+ * of BS bytes at aligned random offsets of the existing FILE; the writes
+ * end with fsync().
+ */
+static int cmd_random(const char *path, long count, long bs, int do_write)
 {
 	uint64_t x = 88172645463325252ULL, blocks, done = 0;
-	char *buf = malloc(bs);
+	char *buf = random_buf(bs);
 	struct stat st;
+	ssize_t n;
+	off_t off;
 	double t0;
 	long i;
 	int fd;
 
 	if (!buf)
 		return fail("malloc", path);
-	fd = open(path, O_RDONLY);
+	fd = open(path, do_write ? O_WRONLY : O_RDONLY);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return fail("open", path);
 	blocks = st.st_size / bs;
@@ -142,10 +153,15 @@ static int cmd_randread(const char *path, long count, long bs)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		if (pread(fd, buf, bs, (off_t)(x % blocks) * bs) != bs)
-			return fail("pread", path);
+		off = (off_t)(x % blocks) * bs;
+		n = do_write ? pwrite(fd, buf, bs, off) :
+			       pread(fd, buf, bs, off);
+		if (n != bs)
+			return fail(do_write ? "pwrite" : "pread", path);
 		done += bs;
 	}
+	if (do_write && fsync(fd) < 0)
+		return fail("fsync", path);
 	report(count, done, t0);
 	close(fd);
 	free(buf);
@@ -177,20 +193,79 @@ static int cmd_mkfiles(const char *dir, long n)
 	return 0;
 }
 
-/* stat DIR N, unlink DIR N: on the files mkfiles made. */
-static int cmd_each(const char *dir, long n, int do_unlink)
+/*
+ * stat DIR N [PASSES], unlink DIR N: on the files mkfiles made; stat goes
+ * over all of them PASSES times (default 1).
+ */
+static int cmd_each(const char *dir, long n, long passes, int do_unlink)
 {
 	char path[PATH_MAX];
 	double t0 = now();
 	struct stat st;
-	long i;
+	long i, p;
 
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/f%06ld", dir, i);
-		if (do_unlink ? unlink(path) : lstat(path, &st))
-			return fail(do_unlink ? "unlink" : "stat", path);
+	for (p = 0; p < passes; p++) {
+		for (i = 0; i < n; i++) {
+			snprintf(path, sizeof(path), "%s/f%06ld", dir, i);
+			if (do_unlink ? unlink(path) : lstat(path, &st))
+				return fail(do_unlink ? "unlink" : "stat",
+					    path);
+		}
 	}
-	report(n, 0, t0);
+	report(n * passes, 0, t0);
+	return 0;
+}
+
+/* List @dir, counting its entries; no stat.  Returns 0 or -1. */
+static int list(const char *dir, uint64_t *entries)
+{
+	struct dirent *de;
+	DIR *dp;
+
+	dp = opendir(dir);
+	if (!dp) {
+		fail("opendir", dir);
+		return -1;
+	}
+	errno = 0;
+	while ((de = readdir(dp)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			(*entries)++;
+	if (errno) {
+		fail("readdir", dir);
+		closedir(dp);
+		return -1;
+	}
+	closedir(dp);
+	return 0;
+}
+
+/*
+ * readdir DIR PASSES: list DIR PASSES times, no stat.  readdir_tree DIR:
+ * list each directory mktree made in DIR once (dNNNN, in order, until one
+ * is missing).
+ */
+static int cmd_readdir(const char *dir, long passes, int tree)
+{
+	uint64_t entries = 0;
+	char path[PATH_MAX];
+	double t0 = now();
+	struct stat st;
+	long p;
+
+	for (p = 0; tree || p < passes; p++) {
+		if (tree) {
+			snprintf(path, sizeof(path), "%s/d%04ld", dir, p);
+			if (lstat(path, &st) < 0) {
+				if (p > 0 && errno == ENOENT)
+					break;
+				return fail("stat", path);
+			}
+		}
+		if (list(tree ? path : dir, &entries) < 0)
+			return 1;
+	}
+	report(entries, 0, t0);
 	return 0;
 }
 
@@ -248,14 +323,46 @@ static int walk(const char *dir, uint64_t *entries)
 	return ret;
 }
 
-static int cmd_walk(const char *dir)
+/* walk DIR [PASSES]: PASSES (default 1) times what ls -lR does. */
+static int cmd_walk(const char *dir, long passes)
 {
 	uint64_t entries = 0;
 	double t0 = now();
+	long p;
 
-	if (walk(dir, &entries))
-		return 1;
+	for (p = 0; p < passes; p++)
+		if (walk(dir, &entries))
+			return 1;
 	report(entries, 0, t0);
+	return 0;
+}
+
+/*
+ * exec OPS CMD [ARG...]: run CMD (tar, rm -rf) and time it from fork to
+ * exit; OPS is what it counts as operations (the entries it handles).
+ */
+static int cmd_exec(long ops, char *argv[])
+{
+	double t0 = now();
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return fail("fork", argv[0]);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fail("exec", argv[0]);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return fail("waitpid", argv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "fbpf-bench: %s failed (status %d)\n",
+			argv[0], status);
+		return 1;
+	}
+	report(ops, 0, t0);
 	return 0;
 }
 
@@ -271,8 +378,11 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: fbpf-bench write FILE MIB BS | read FILE BS |\n"
-		"       randread FILE COUNT BS | mkfiles DIR N | stat DIR N |\n"
-		"       unlink DIR N | mktree DIR D F | walk DIR\n"
+		"       randread FILE COUNT BS | randwrite FILE COUNT BS |\n"
+		"       mkfiles DIR N | stat DIR N [PASSES] | unlink DIR N |\n"
+		"       readdir DIR PASSES | readdir_tree DIR | mktree DIR D F |\n"
+		"       walk DIR [PASSES] |\n"
+		"       exec OPS CMD [ARG...]\n"
 		"prints: OPS BYTES SECONDS\n");
 	return 2;
 }
@@ -288,16 +398,26 @@ int main(int argc, char *argv[])
 	if (strcmp(cmd, "read") == 0 && argc == 4 && a > 0)
 		return cmd_read(argv[2], a);
 	if (strcmp(cmd, "randread") == 0 && argc == 5 && a > 0 && b > 0)
-		return cmd_randread(argv[2], a, b);
+		return cmd_random(argv[2], a, b, 0);
+	if (strcmp(cmd, "randwrite") == 0 && argc == 5 && a > 0 && b > 0)
+		return cmd_random(argv[2], a, b, 1);
 	if (strcmp(cmd, "mkfiles") == 0 && argc == 4 && a > 0)
 		return cmd_mkfiles(argv[2], a);
-	if (strcmp(cmd, "stat") == 0 && argc == 4 && a > 0)
-		return cmd_each(argv[2], a, 0);
+	if (strcmp(cmd, "stat") == 0 && (argc == 4 || argc == 5) && a > 0 &&
+	    (argc == 4 || b > 0))
+		return cmd_each(argv[2], a, argc == 5 ? b : 1, 0);
 	if (strcmp(cmd, "unlink") == 0 && argc == 4 && a > 0)
-		return cmd_each(argv[2], a, 1);
+		return cmd_each(argv[2], a, 1, 1);
+	if (strcmp(cmd, "readdir") == 0 && argc == 4 && a > 0)
+		return cmd_readdir(argv[2], a, 0);
+	if (strcmp(cmd, "readdir_tree") == 0 && argc == 3)
+		return cmd_readdir(argv[2], 0, 1);
 	if (strcmp(cmd, "mktree") == 0 && argc == 5 && a > 0 && b > 0)
 		return cmd_mktree(argv[2], a, b);
-	if (strcmp(cmd, "walk") == 0 && argc == 3)
-		return cmd_walk(argv[2]);
+	if (strcmp(cmd, "walk") == 0 && (argc == 3 || argc == 4) &&
+	    (argc == 3 || a > 0))
+		return cmd_walk(argv[2], argc == 4 ? a : 1);
+	if (strcmp(cmd, "exec") == 0 && argc >= 4 && num(argv[2]) > 0)
+		return cmd_exec(num(argv[2]), argv + 3);
 	return usage();
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Run bench/run.sh inside the QEMU guest of test/guest (Debian's kernel
-# with fuse-bpf.ko beside its stock FUSE), targets native, fuse-bpf and
-# userspace, and append its section to a report.
+# with fuse-bpf.ko beside its stock FUSE), targets native, fuse-bpf,
+# userspace and libfuse's passthrough_ll, on a tmpfs and on an ext4 lower,
+# append its sections to a report and draw their plots beside it.
 #
 #   guest.sh BUILDDIR [REPORT [run.sh options...]]
 #
@@ -12,11 +13,19 @@
 # (ninja test/guest/fuse-bpf-VERSION.ko); VERSION (default 6.1) is the
 # kernel series, KCACHE/VERSION (KCACHE default BUILDDIR/kcache) the cache
 # kernel/fetch.sh filled.  MODULE=stock runs Debian's stock FUSE alone
-# (no fuse-bpf target then; for checking this script).  REPORT defaults to doc/benchmarks.md.  The
-# guest run uses test/guest/run-guest.sh unchanged: it is given a copy of
-# the guest scripts with one more script, and a build directory made of
-# copies of the programs it packs, with fbpf-bench among the programs it
-# copies to /opt/conformance.
+# (no fuse-bpf target then; for checking this script).  REPORT defaults to
+# doc/benchmarks.md; the plots and their data go to bench/ beside it
+# (guest-VERSION-LOWER.png).  TIMEOUT bounds the guest run (default 5400
+# s).  The guest run uses test/guest/run-guest.sh unchanged: it is given a
+# copy of the guest scripts with one more script, and a build directory
+# made of copies of the programs it packs, with fbpf-bench, fio (Debian's,
+# with its shared libraries, found by ldd as for every packed program),
+# passthrough_ll and the source tree tar (srctree.sh, SUBTREE, default
+# fs/ext4: 53 entries, as TCG makes each FUSE round trip slow; an
+# executable file there is packed as is) among what it copies to
+# /opt/conformance.  run-guest.sh -e attaches the ext4 disk (/dev/vda).
+# The exit status is run.sh's in the guest: a SUSPECT result fails the run
+# after the report and the plots are written.
 set -eu
 
 [ $# -ge 1 ] || {
@@ -44,6 +53,7 @@ for f in "$build/example/passthrough_bpf" "$build/bench/fbpf-bench" \
 		exit 1
 	}
 done
+plotdir=$(dirname "$report")/bench
 
 tmp=$(mktemp -d /tmp/fbpf-bench-guest.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -58,35 +68,59 @@ for f in "$build"/lib/libfuse-bpf.so*; do
 	[ -d "$f" ] || cp -P "$f" "$tmp/build/lib/"
 done
 cp "$build/test/guest/guest_exit" "$tmp/build/test/guest/"
-cp "$build/bench/fbpf-bench" "$tmp/build/test/conformance/"
+conf=$tmp/build/test/conformance
+cp "$build/bench/fbpf-bench" "$conf/"
+if [ -x "$build/bench/passthrough_ll" ]; then
+	cp "$build/bench/passthrough_ll" "$conf/"
+fi
+if fio=$(command -v fio); then
+	cp "$fio" "$conf/"
+else
+	echo "guest.sh: fio not installed (apt-get install fio): fbpf-bench does the I/O" >&2
+fi
+subtree=${SUBTREE:-fs/ext4}
+srctree=$build/bench/srctree-$(echo "$subtree" | tr / -).tar
+[ -f "$srctree" ] ||
+	sh "$here/srctree.sh" "${KCACHE:-$build/kcache}" "$subtree" "$srctree"
+cp "$srctree" "$conf/srctree.tar"
+chmod 755 "$conf/srctree.tar"
 
-# The guest side: run the bench, print its section behind "@@ BENCH ".
+# The guest side: run the bench on a tmpfs and on the ext4 disk, print
+# its sections behind "@@ BENCH " and the plot data behind "@@ BDAT NAME ".
 {
 	echo '. /tests/lib.sh'
 	echo 'export PATH=/bin:/opt/conformance'
-	printf 'if sh /tests/bench-run.sh -t native,fuse-bpf,userspace'
-	printf ' -s 64 -c 5000 -f 1000 -r 2 -a /run/bench.md'
-	printf " -l \"%s\"" "$label"
+	echo 'mkdir -p /mnt/ext4 /run/bench'
+	echo 'lowers=tmpfs'
+	echo 'if mount -t ext4 /dev/vda /mnt/ext4; then lowers=tmpfs,/mnt/ext4;'
+	echo 'else fail bench-ext4 "cannot mount /dev/vda"; fi'
+	printf 'sh /tests/bench-run.sh -t native,fuse-bpf,userspace,passthrough_ll'
+	printf ' -d $lowers -s 32 -c 1024 -f 200 -p 1 -e 10000 -r 5 -z 0.5'
+	printf ' -T /opt/conformance/srctree.tar -g guest-%s -P /run/bench' "$version"
+	printf ' -a /run/bench.md -l "%s"' "$label"
 	for a in "$@"; do
 		printf " '%s'" "$a"
 	done
-	echo '; then'
-	echo '	sed "s/^/@@ BENCH /" /run/bench.md'
-	echo '	pass bench'
-	echo 'else'
-	echo '	fail bench "run.sh failed"'
-	echo 'fi'
+	echo '; rc=$?'
+	echo 'sed "s/^/@@ BENCH /" /run/bench.md'
+	echo 'for f in /run/bench/*.dat; do'
+	echo '	[ -f "$f" ] && sed "s|^|@@ BDAT ${f##*/} |" "$f"'
+	echo 'done'
+	echo 'umount /mnt/ext4 2>/dev/null'
+	echo 'case $rc in'
+	echo '0) pass bench ;;'
+	echo '3) fail bench "SUSPECT results (above 1.05 of native)" ;;'
+	echo '*) fail bench "run.sh failed ($rc)" ;;'
+	echo 'esac'
 	echo 'guest_script_end'
 } >"$tmp/test/guest/t-bench.sh"
 
 # run-guest.sh finds the libraries to pack with ldd; a LD_LIBRARY_PATH
 # (meson test sets one) would point it at the build tree's copies.
 unset LD_LIBRARY_PATH
-sh "$tmp/test/guest/run-guest.sh" -t 900 "$kcache" "$module" \
-	"$tmp/build" t-bench.sh >"$tmp/out" 2>&1 || {
-	cat "$tmp/out"
-	exit 1
-}
+rc=0
+sh "$tmp/test/guest/run-guest.sh" -e -t "${TIMEOUT:-5400}" "$kcache" \
+	"$module" "$tmp/build" t-bench.sh >"$tmp/out" 2>&1 || rc=$?
 sed -n 's/^@@ BENCH //p' "$tmp/out" >"$tmp/section"
 [ -s "$tmp/section" ] || {
 	cat "$tmp/out"
@@ -95,3 +129,18 @@ sed -n 's/^@@ BENCH //p' "$tmp/out" >"$tmp/section"
 }
 cat "$tmp/section" >>"$report"
 cat "$tmp/section"
+mkdir -p "$plotdir"
+for name in $(sed -n 's/^@@ BDAT \([^ ]*\) .*/\1/p' "$tmp/out" | sort -u); do
+	sed -n "s/^@@ BDAT $name //p" "$tmp/out" >"$plotdir/$name"
+	if command -v gnuplot >/dev/null; then
+		sh "$here/plot.sh" "$plotdir/$name" "$plotdir/${name%.dat}.png" \
+			"$label, ${name##*-} lower" || rc=1
+	else
+		echo "guest.sh: gnuplot not installed: no $plotdir/${name%.dat}.png" >&2
+	fi
+done
+if [ "$rc" -ne 0 ]; then
+	grep -E '^(FAIL|bench:)' "$tmp/out" >&2
+	echo "guest.sh: the guest run failed (SUSPECT results fail it)" >&2
+fi
+exit "$rc"
