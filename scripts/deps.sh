@@ -14,11 +14,14 @@ set -eu
 # dkms for the dkms builds of the packaged module (fuse-bpf-dkms needs it
 # installed anyway).  linux-source-6.1/-6.12 are not installed: the test
 # builds from kernel/fetch.sh's caches (FUSE_BPF_KCACHE).
+# fio, bindfs and gnuplot-nox: the benchmark (bench/: fio does its I/O
+# workloads, bindfs is one of its targets, gnuplot draws its plots).
 pkgs="gcc gcc-12 make pkg-config meson ninja-build
 	fuse3 libfuse3-dev libcmocka-dev
 	attr acl e2fsprogs xz-utils cpio kmod bc flex bison libelf-dev libssl-dev
 	busybox-static qemu-system-x86 python3 dwarves
-	debhelper dh-dkms dkms"
+	debhelper dh-dkms dkms
+	fio bindfs gnuplot-nox"
 
 missing=
 for p in $pkgs; do

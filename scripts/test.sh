@@ -27,6 +27,9 @@
 #   unit+host           ~1 min
 #   guest               ~9-11 min per series: one QEMU (TCG) boot per test,
 #                       conformance, ext4, stock and stress the longest
+#   bench               ~4-6 min: bench/ci.sh, one round of tiny
+#                       workloads on the host (tmpfs, ext4) and in one
+#                       guest; checks that the tables and plots appear
 #   packaging           ~3 min with 6.1 and 6.12: dpkg-buildpackage ~25 s,
 #                       apt-get install and purge ~10 s, one dkms build per
 #                       series ~30 s, two guest boots per series ~20 s each
@@ -79,6 +82,7 @@ phase unit+host meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite unit --suite host
 phase guest meson test -C "$build" --print-errorlogs --num-processes 1 \
 	--suite guest
+phase bench sh bench/ci.sh "$build"
 phase packaging meson test -C "$build" --print-errorlogs --num-processes 1 \
 	--suite packaging
 phase asan meson test -C "$asan" --print-errorlogs --num-processes 2 \
