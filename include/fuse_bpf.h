@@ -388,10 +388,20 @@ struct fuse_bpf_block {
  * Answer a LOOKUP request with an entry and 0 to #FUSE_BPF_MAX_ENTRIES
  * blocks.  The fds stay the caller's; close them after this returns.
  *
- * On success the request is answered and freed.  On failure (bad block,
- * bad fd, an fd whose type does not match `e->attr.st_mode`, a kernel that
- * rejects the blocks) nothing was sent: the request is still pending and
- * the caller must still reply, for example with fuse_reply_err().
+ * Ownership of @p req: on success (0) the request is answered and freed.
+ * On any failure (a negative errno) the kernel did not take the reply and
+ * the request is still the caller's, who must answer it, for example with
+ * fuse_reply_err() or with a plain fuse_reply_entry().  This holds for
+ * every error, the library's own refusals (bad block, bad fd, an fd whose
+ * type does not match `e->attr.st_mode`, no privilege) as much as the
+ * kernel's (it rejects the blocks, or the write of the reply fails because
+ * the request was interrupted, -ENOENT, or the connection is gone,
+ * -ENODEV): the library hands the reply to the kernel itself and frees
+ * the request only once the kernel took it.  This differs from libfuse's
+ * fuse_reply_entry(), which frees the request whether or not its send
+ * fails; the reply the caller then makes fails the same way and frees
+ * it.  A daemon that counts lookups keeps the count it took for the node
+ * only when 0 is returned or its own reply is sent.
  *
  * Privilege: a #FUSE_ENTRY_BACKING block needs CAP_SYS_ADMIN in the
  * initial user namespace, in every mode (the rule upstream passthrough
@@ -416,7 +426,8 @@ struct fuse_bpf_block {
  * when a directory entry gets a non-directory backing or the reverse;
  * -EINVAL for another file type mismatch; -EPERM for a BACKING block
  * without the privilege (above); in fuse-bpf mode, the error of the
- * kernel's FUSE_DEV_IOC_BPF_RESPONSE.
+ * kernel's FUSE_DEV_IOC_BPF_RESPONSE; the error of writing the reply to
+ * the device (a reply without blocks, and every reply in the lower modes).
  *
  * In the userspace and passthrough modes a BACKING block makes the
  * library serve the node from a duplicate of the fd, and the entry sent
@@ -427,8 +438,8 @@ struct fuse_bpf_block {
  * @param e the entry, as for fuse_reply_entry()
  * @param blocks the blocks, or NULL when @p nblocks is 0
  * @param nblocks number of blocks
- * @return 0 (the request is answered) or a negative errno (nothing was
- *         sent, the request is still the caller's)
+ * @return 0 (the request is answered and freed) or a negative errno (the
+ *         kernel took no reply, the request is still the caller's)
  */
 int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 			 const struct fuse_bpf_block *blocks, size_t nblocks);

@@ -462,53 +462,83 @@ static void fill_entry_out(struct fuse_entry_out *eo,
 	eo->attr.ctimensec = (uint32_t)st->st_ctim.tv_nsec;
 }
 
+/*
+ * Hand the encoded reply of @p to the kernel, through the ioctl when it
+ * carries blocks and through write() otherwise, and only then free @req.
+ * On failure nothing reached the kernel and @req is still the caller's,
+ * unlike after a fuse_reply_*() call, which frees it whatever happens.
+ */
+static int deliver(struct fuse_bpf_session *bs, const struct pending *p,
+		   fuse_req_t req, const char *buf, size_t len, bool blocks)
+{
+	ssize_t n;
+
+	if (blocks)
+		n = ioctl(bs->fd, fuse_bpf_ioc_response_cmd(len), buf);
+	else
+		n = write(bs->fd, buf, len);
+	if (n < 0)
+		return -errno;
+	if (!blocks && (size_t)n != len)
+		return -EIO;
+	free(pending_take(bs, p->unique));
+	fuse_reply_none(req);
+	return 0;
+}
+
+/* The entry of @e with @n blocks, encoded for @p into @buf. */
+static ssize_t encode_entry(char *buf, size_t size, const struct pending *p,
+			    const struct fuse_entry_param *e,
+			    const struct fuse_bpf_block *blocks, size_t n)
+{
+	struct fuse_entry_out eo;
+
+	fill_entry_out(&eo, e);
+	return fuse_bpf_encode_lookup_reply(buf, size, p->unique, &eo, blocks,
+					    n);
+}
+
+#define ENTRY_REPLY_MAX (sizeof(struct fuse_out_header) + \
+			 sizeof(struct fuse_entry_out) + \
+			 FUSE_BPF_MAX_ENTRIES * sizeof(struct fuse_bpf_entry_out))
+
 static int reply_entry_kernel(struct fuse_bpf_session *bs,
 			      const struct pending *p, fuse_req_t req,
 			      const struct fuse_entry_param *e,
 			      const struct fuse_bpf_block *blocks, size_t n)
 {
-	char buf[sizeof(struct fuse_out_header) +
-		 sizeof(struct fuse_entry_out) +
-		 FUSE_BPF_MAX_ENTRIES * sizeof(struct fuse_bpf_entry_out)];
-	struct fuse_entry_out eo;
-	struct pending *taken;
+	char buf[ENTRY_REPLY_MAX];
 	ssize_t len;
+	int err;
 
-	fill_entry_out(&eo, e);
-	len = fuse_bpf_encode_lookup_reply(buf, sizeof(buf), p->unique, &eo,
-					   blocks, n);
+	len = encode_entry(buf, sizeof(buf), p, e, blocks, n);
 	if (len < 0)
 		return (int)len;
-	if (ioctl(bs->fd, fuse_bpf_ioc_response_cmd((size_t)len), buf) < 0) {
-		int err = -errno;
-
-		/*
-		 * The request stays pending in the kernel and in the table
-		 * here: the daemon answers it, as after the library's own
-		 * refusals.
-		 */
-		if (err == -EPERM)
-			fuse_log(FUSE_LOG_ERR,
-				 "fuse-bpf: the kernel refused the backing in the LOOKUP reply for node %llu (EPERM): it needs CAP_SYS_ADMIN in the initial user namespace, for the replying thread and the opener of /dev/fuse; nothing was sent\n",
-				 (unsigned long long)e->ino);
-		else
-			fuse_log(FUSE_LOG_ERR,
-				 "fuse-bpf: the kernel refused the LOOKUP reply for node %llu: %s\n",
-				 (unsigned long long)e->ino, strerror(-err));
-		return err;
-	}
-	taken = pending_take(bs, p->unique);
-	free(taken);
-	fuse_reply_none(req);
-	return 0;
+	err = deliver(bs, p, req, buf, (size_t)len, n > 0);
+	/*
+	 * The request stays pending in the kernel and in the table here:
+	 * the daemon answers it, as after the library's own refusals.
+	 */
+	if (err == -EPERM && n > 0)
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: the kernel refused the backing in the LOOKUP reply for node %llu (EPERM): it needs CAP_SYS_ADMIN in the initial user namespace, for the replying thread and the opener of /dev/fuse; nothing was sent\n",
+			 (unsigned long long)e->ino);
+	else if (err)
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: the kernel refused the LOOKUP reply for node %llu: %s\n",
+			 (unsigned long long)e->ino, strerror(-err));
+	return err;
 }
 
-static int reply_entry_lower(struct fuse_bpf_session *bs, fuse_req_t req,
+static int reply_entry_lower(struct fuse_bpf_session *bs,
+			     const struct pending *p, fuse_req_t req,
 			     const struct fuse_entry_param *e,
 			     const struct fuse_bpf_block *blocks, size_t n)
 {
 	struct fuse_entry_param ent = *e;
 	const struct fuse_bpf_block *b = NULL;
+	char buf[ENTRY_REPLY_MAX];
+	ssize_t len;
 	size_t i;
 	int err;
 
@@ -527,14 +557,20 @@ static int reply_entry_lower(struct fuse_bpf_session *bs, fuse_req_t req,
 				 (unsigned long long)e->ino, strerror(-err));
 			return err;
 		}
-		if (fuse_reply_entry(req, &ent) < 0)
-			fbpf_nodes_forget(bs, e->ino, 1);
-		return 0;
-	}
-	if (b)
+	} else if (b) {
 		fbpf_nodes_detach(bs, e->ino);
-	fuse_reply_entry(req, &ent);
-	return 0;
+	}
+	/* The blocks stay here: the kernel gets the entry alone. */
+	len = encode_entry(buf, sizeof(buf), p, &ent, NULL, 0);
+	err = len < 0 ? (int)len : deliver(bs, p, req, buf, (size_t)len,
+					    false);
+	if (err && b && b->type == FUSE_ENTRY_BACKING)
+		fbpf_nodes_forget(bs, e->ino, 1);
+	if (err && err != -ENOENT)
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: sending the LOOKUP reply for node %llu: %s\n",
+			 (unsigned long long)e->ino, strerror(-err));
+	return err;
 }
 
 /* A block that attaches backing (REMOVE_BACKING attaches nothing). */
@@ -570,10 +606,6 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 	err = fbpf_validate_blocks(blocks, nblocks, e->attr.st_mode);
 	if (err)
 		return err;
-	if (nblocks == 0) {
-		fuse_reply_entry(req, e);
-		return 0;
-	}
 	if (!pending_find_req(req, &p)) {
 		fuse_log(FUSE_LOG_ERR,
 			 "fuse-bpf: fuse_bpf_reply_entry() needs a LOOKUP request of a libfuse-bpf session\n");
@@ -592,7 +624,7 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 	}
 	if (fbpf_mode(p.bs) == FUSE_BPF_MODE_KERNEL)
 		return reply_entry_kernel(p.bs, &p, req, e, blocks, nblocks);
-	return reply_entry_lower(p.bs, req, e, blocks, nblocks);
+	return reply_entry_lower(p.bs, &p, req, e, blocks, nblocks);
 }
 
 /* ---------------------------------------------------------------------- */

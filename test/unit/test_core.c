@@ -12,11 +12,13 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -651,6 +653,108 @@ static void test_filter_passthrough(void **state)
 	free_fake_session(bs);
 }
 
+/* ---- fuse_bpf_reply_entry(): who owns the request ---------------------- */
+
+/*
+ * A session over a socketpair instead of /dev/fuse: the test is the
+ * kernel.  Its LOOKUP handler answers with fuse_bpf_reply_entry() and,
+ * when that fails, with fuse_reply_err(), as the documented rule wants.
+ */
+static struct {
+	int kernel;		/* the kernel's end */
+	bool hang_up;		/* the kernel goes away before the reply */
+	int ret;		/* what fuse_bpf_reply_entry() returned */
+} own;
+
+static void own_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));
+	e.ino = 5;
+	e.attr.st_ino = 5;
+	e.attr.st_mode = S_IFREG | 0644;
+	if (own.hang_up) {
+		close(own.kernel);
+		own.kernel = -1;
+	}
+	own.ret = fuse_bpf_reply_entry(req, &e, NULL, 0);
+	if (own.ret)
+		fuse_reply_err(req, -own.ret);
+}
+
+static void own_request(struct fuse_bpf_session *bs, uint32_t opcode,
+			uint64_t unique, const void *arg, size_t len)
+{
+	char msg[256];
+	struct fuse_in_header ih = {
+		.len = (uint32_t)(sizeof(ih) + len),
+		.opcode = opcode,
+		.unique = unique,
+		.nodeid = FUSE_ROOT_ID,
+	};
+	struct fuse_buf fbuf = { .mem = NULL };
+
+	memcpy(msg, &ih, sizeof(ih));
+	memcpy(msg + sizeof(ih), arg, len);
+	assert_int_equal(send(own.kernel, msg, ih.len, 0), ih.len);
+	assert_true(fuse_session_receive_buf(fuse_bpf_session_fuse(bs),
+					     &fbuf) > 0);
+	fuse_session_process_buf(fuse_bpf_session_fuse(bs), &fbuf);
+	free(fbuf.mem);
+}
+
+static void test_reply_entry_ownership(void **state)
+{
+	static const struct fuse_lowlevel_ops ops = { .lookup = own_lookup };
+	struct fuse_init_in init = { .major = 7, .minor = 31 };
+	struct fuse_bpf_config *cfg = fuse_bpf_config_new();
+	struct fuse_bpf_session *bs;
+	char reply[256];
+	struct fuse_out_header *oh = (void *)reply;
+	struct fuse_entry_out *eo = (void *)(oh + 1);
+	int sv[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(fuse_bpf_config_set_mode(cfg,
+						  FUSE_BPF_MODE_USERSPACE), 0);
+	bs = fuse_bpf_session_new(NULL, &ops, sizeof(ops), NULL, cfg);
+	fuse_bpf_config_destroy(cfg);
+	assert_non_null(bs);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	bs->fd = sv[0];
+	own.kernel = sv[1];
+	assert_int_equal(fbpf_registry_add(bs), 0);
+	assert_int_equal(fuse_session_custom_io(fuse_bpf_session_fuse(bs),
+						&fbpf_custom_io, sv[0]), 0);
+	own_request(bs, FUSE_INIT, 1, &init, sizeof(init));
+	assert_true(recv(own.kernel, reply, sizeof(reply), 0) > 0);
+
+	/* Taken by the kernel: answered, with the entry alone. */
+	own_request(bs, FUSE_LOOKUP, 2, "f", 2);
+	assert_int_equal(own.ret, 0);
+	assert_int_equal(recv(own.kernel, reply, sizeof(reply), 0),
+			 sizeof(*oh) + sizeof(*eo));
+	assert_int_equal(oh->unique, 2);
+	assert_int_equal(oh->error, 0);
+	assert_int_equal(eo->nodeid, 5);
+	assert_int_equal(fbpf_core_of(bs)->pending, 0);
+
+	/*
+	 * The write fails: the error comes back and the request is still
+	 * the handler's, whose own reply then frees it (ASan and valgrind
+	 * see a use after free or a leak otherwise).
+	 */
+	own.hang_up = true;
+	own_request(bs, FUSE_LOOKUP, 3, "g", 2);
+	assert_int_equal(own.ret, -EPIPE);
+	assert_non_null(strstr(last_log, "sending the LOOKUP reply"));
+	assert_int_equal(fbpf_core_of(bs)->pending, 0);
+	fuse_bpf_session_destroy(bs);
+	own.hang_up = false;
+}
+
 /* ---- mount options ----------------------------------------------------- */
 
 static void test_mount_split(void **state)
@@ -751,6 +855,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stats, setup_log),
 		cmocka_unit_test_setup(test_filter_entries, setup_log),
 		cmocka_unit_test_setup(test_filter_passthrough, setup_log),
+		cmocka_unit_test_setup(test_reply_entry_ownership, setup_log),
 		cmocka_unit_test_setup(test_mount_split, setup_log),
 		cmocka_unit_test_setup(test_mount_split_refusals, setup_log),
 	};
