@@ -11,6 +11,15 @@
 #
 # For both: no oops (init.sh checks dmesg), the reader is not stuck, the
 # mount unmounts, and a fresh mount over the same source works.
+#
+# Then kill_random (test/lib/kill_random.c, the host suite runs it in the
+# userspace and passthrough modes): 100 rounds in mode fuse-bpf, each
+# with its own seed, of a SIGKILL at a random moment of a mixed workload,
+# alternately under passthrough_bpf (everything backed: the kernel keeps
+# serving, no operation fails) and fallback_bpf (w/ and what is created
+# in it are the daemon's: ENOTCONN); each round checks the lower tree
+# against the workload's intent log, the control tree against its
+# manifest, and that a fresh mount works.
 . /tests/lib.sh
 
 w=/tmp/dkill
@@ -174,6 +183,36 @@ else
 		stop_reader kill-filter
 		unmount_and_remount kill-filter
 	fi
+fi
+
+# 3. kill_random: the lower and the mount point on one tmpfs, the intent
+# log on another.
+kr=/tmp/krand
+if [ ! -x /bin/kill_random ] || [ ! -x /bin/fallback_bpf ]; then
+	fail kill-random "kill_random or fallback_bpf was not built"
+else
+	mkdir -p "$kr" "$kr-log"
+	mount -t tmpfs -o size=64m krand "$kr"
+	mount -t tmpfs -o size=16m krand-log "$kr-log"
+	start=$(date +%s)
+	kill_random --mode=fuse-bpf --passthrough=/bin/passthrough_bpf \
+		--fallback=/bin/fallback_bpf --rounds=100 --max-delay=300 \
+		"$kr" "$kr-log" >"$w.krand" 2>&1
+	rc=$?
+	sed 's/^/    /' "$w.krand"
+	summary=$(tail -n 1 "$w.krand")
+	if [ $rc -eq 0 ]; then
+		pass kill-random "${summary#kill_random: } (in $(($(date +%s) - start)) s)"
+	else
+		fail kill-random "exit $rc: ${summary#kill_random: }"
+	fi
+	if grep -q " $kr/mnt " /proc/mounts; then
+		fail kill-random-cleanup "a mount was left on $kr/mnt"
+		umount -l "$kr/mnt"
+	fi
+	umount "$kr" || umount -l "$kr"
+	umount "$kr-log" || umount -l "$kr-log"
+	rm -f "$w.krand"
 fi
 rm -rf "$w"
 guest_script_end
