@@ -209,7 +209,8 @@ struct fuse_bpf_config;
 
 /**
  * Create a configuration with defaults: mode auto, no root backing,
- * entry and attribute timeouts of 1 second for library-served nodes.
+ * entry and attribute timeouts of 1 second for library-served nodes,
+ * RLIMIT_NOFILE raised (see fuse_bpf_config_set_raise_nofile()).
  *
  * @return the configuration, or NULL when out of memory
  */
@@ -253,6 +254,26 @@ int fuse_bpf_config_set_root_backing(struct fuse_bpf_config *cfg, int dirfd);
 int fuse_bpf_config_set_timeouts(struct fuse_bpf_config *cfg,
 				 double entry_timeout, double attr_timeout);
 
+/**
+ * Whether fuse_bpf_session_new() raises the soft RLIMIT_NOFILE of the
+ * process to its hard limit (the default) or leaves it alone.
+ *
+ * In the userspace and passthrough modes every node the library serves
+ * holds an open fd of its backing object until the kernel forgets the
+ * node, and each file or directory open through the mount holds one more,
+ * so a large tree needs many fds; fuse-bpf mode keeps none.  The limit is
+ * a process-wide setting that the daemon's other code and its children
+ * inherit, which is why a daemon can opt out and set it itself (with
+ * setrlimit(2)), as libfuse leaves it to its daemons.  A library that runs
+ * out of fds answers the request with EMFILE; a READDIRPLUS lists the
+ * names without attributes instead.
+ *
+ * @param cfg configuration
+ * @param raise true to raise the limit, false to leave it alone
+ * @return 0 or -EINVAL
+ */
+int fuse_bpf_config_set_raise_nofile(struct fuse_bpf_config *cfg, bool raise);
+
 /** @} */
 
 /* ------------------------------------------------------------------------ */
@@ -281,6 +302,9 @@ struct fuse_bpf_session;
  * Requests are read and replies written through
  * fuse_session_custom_io(); libfuse's `clone_fd` loop option is not
  * supported.
+ *
+ * Unless @p cfg opts out (fuse_bpf_config_set_raise_nofile()), the soft
+ * RLIMIT_NOFILE of the process is raised to its hard limit here.
  *
  * @param args libfuse command-line arguments (e.g. "-o debug")
  * @param op the daemon's operations

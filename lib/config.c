@@ -48,6 +48,7 @@ void fbpf_config_init(struct fuse_bpf_config *cfg)
 	cfg->root_fd = -1;
 	cfg->entry_timeout = 1.0;
 	cfg->attr_timeout = 1.0;
+	cfg->raise_nofile = true;
 }
 
 int fbpf_config_copy(struct fuse_bpf_config *dst,
@@ -153,5 +154,13 @@ int fuse_bpf_config_set_timeouts(struct fuse_bpf_config *cfg,
 	}
 	cfg->entry_timeout = entry_timeout;
 	cfg->attr_timeout = attr_timeout;
+	return 0;
+}
+
+int fuse_bpf_config_set_raise_nofile(struct fuse_bpf_config *cfg, bool raise)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->raise_nofile = raise;
 	return 0;
 }

@@ -44,6 +44,7 @@ struct fuse_bpf_config {
 	int root_fd;			/* -1: no root backing */
 	double entry_timeout;
 	double attr_timeout;
+	bool raise_nofile;		/* raise RLIMIT_NOFILE at session_new */
 };
 
 struct fuse_bpf_session {

@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #define FBPF_NODES_MIN_BUCKETS 64
@@ -54,30 +53,12 @@ static size_t ino_slot(const struct fbpf_nodes *t, dev_t dev, ino_t ino)
 	return hash_u64((uint64_t)ino ^ hash_u64(dev)) & (t->nbuckets - 1);
 }
 
-/*
- * Every node holds an fd: let the process use as many as it may, so that
- * large directories can be listed.
- */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			fuse_log(FUSE_LOG_WARNING,
-				 "fuse-bpf: cannot raise RLIMIT_NOFILE: %s\n",
-				 strerror(errno));
-	}
-}
-
 struct fbpf_nodes *fbpf_nodes_new(void)
 {
 	struct fbpf_nodes *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
-	raise_fd_limit();
 	t->nbuckets = FBPF_NODES_MIN_BUCKETS;
 	t->by_id = calloc(t->nbuckets, sizeof(*t->by_id));
 	t->by_ino = calloc(t->nbuckets, sizeof(*t->by_ino));

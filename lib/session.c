@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 _Thread_local struct fbpf_cur_req fbpf_cur;
@@ -515,6 +516,24 @@ static enum fuse_bpf_mode expected_mode(enum fuse_bpf_mode requested)
 	return FUSE_BPF_MODE_USERSPACE;
 }
 
+/*
+ * Every backed node holds an fd: unless the daemon opted out, let the
+ * process use as many as it may, so that large directories can be listed.
+ * The soft limit is process-wide; only the hard limit bounds it.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			fuse_log(FUSE_LOG_WARNING,
+				 "fuse-bpf: cannot raise RLIMIT_NOFILE: %s\n",
+				 strerror(errno));
+	}
+}
+
 struct fuse_bpf_session *
 fuse_bpf_session_new(struct fuse_args *args,
 		     const struct fuse_lowlevel_ops *op, size_t op_size,
@@ -562,6 +581,8 @@ fuse_bpf_session_new(struct fuse_args *args,
 		goto fail;
 	if (fuse_bpf_config_set_mode(&bs->cfg, bs->cfg.mode) < 0)
 		goto fail;
+	if (bs->cfg.raise_nofile)
+		raise_nofile();
 	if (!args)
 		args = &default_args;
 	if (fbpf_mount_opts_split(args, &core->mo) < 0)

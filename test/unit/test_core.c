@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -755,6 +756,44 @@ static void test_reply_entry_ownership(void **state)
 	own.hang_up = false;
 }
 
+/* ---- RLIMIT_NOFILE: raised unless the configuration opts out ----------- */
+
+static rlim_t nofile_after_session(bool opt_out)
+{
+	static const struct fuse_lowlevel_ops ops = { .lookup = own_lookup };
+	struct fuse_bpf_config *cfg = fuse_bpf_config_new();
+	struct fuse_bpf_session *bs;
+	struct rlimit rl;
+
+	assert_non_null(cfg);
+	if (opt_out)
+		assert_int_equal(fuse_bpf_config_set_raise_nofile(cfg, false),
+				 0);
+	bs = fuse_bpf_session_new(NULL, &ops, sizeof(ops), NULL, cfg);
+	fuse_bpf_config_destroy(cfg);
+	assert_non_null(bs);
+	fuse_bpf_session_destroy(bs);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	return rl.rlim_cur;
+}
+
+static void test_raise_nofile(void **state)
+{
+	struct rlimit saved, low;
+
+	assert_int_equal(fuse_bpf_config_set_raise_nofile(NULL, true),
+			 -EINVAL);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	if (saved.rlim_max < 128)
+		skip();
+	low = saved;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(nofile_after_session(true), 64);
+	assert_int_equal(nofile_after_session(false), saved.rlim_max);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+
 /* ---- mount options ----------------------------------------------------- */
 
 static void test_mount_split(void **state)
@@ -856,6 +895,7 @@ int main(void)
 		cmocka_unit_test_setup(test_filter_entries, setup_log),
 		cmocka_unit_test_setup(test_filter_passthrough, setup_log),
 		cmocka_unit_test_setup(test_reply_entry_ownership, setup_log),
+		cmocka_unit_test_setup(test_raise_nofile, setup_log),
 		cmocka_unit_test_setup(test_mount_split, setup_log),
 		cmocka_unit_test_setup(test_mount_split_refusals, setup_log),
 	};
