@@ -34,6 +34,28 @@
  * without the privilege gets -EPERM and keeps plain FUSE: the request is
  * still its own to answer.
  *
+ * What can be backed: a node answered by fuse_bpf_reply_entry() (LOOKUP
+ * replies only; CREATE, MKNOD, MKDIR, SYMLINK, LINK and READDIRPLUS replies
+ * carry no blocks), the root (fuse_bpf_config_set_root_backing()), and by
+ * inheritance everything below a backed directory.  A daemon attaches a
+ * regular file, a directory or a symlink of the entry's type; fuse-bpf
+ * mode refuses other types (-EINVAL).
+ *
+ * Privileges per mode: mounting needs CAP_SYS_ADMIN (fuse-bpf.ko's
+ * /dev/fuse-bpf is root's by default); passthrough mode needs CAP_SYS_ADMIN
+ * in the initial user namespace at INIT; backing needs it in every mode
+ * (above); in the lower modes the library acts as each caller only when the
+ * daemon runs as root.
+ *
+ * Threads: libfuse runs the daemon's handlers, and the library's work on
+ * a request, in the loop thread that read it.  fuse_bpf_reply_entry() may
+ * be called from any thread while its LOOKUP is unanswered; the session
+ * getters and statistics from any thread at any time; creating, mounting,
+ * unmounting and destroying a session from one thread, outside the loop.
+ * The only process-wide change is RLIMIT_NOFILE, which a daemon can opt
+ * out of (fuse_bpf_config_set_raise_nofile()).  doc/api.md has the
+ * details.
+ *
  * Errors are reported as negative errno values; details go to fuse_log().
  */
 
@@ -235,7 +257,10 @@ int fuse_bpf_config_set_mode(struct fuse_bpf_config *cfg,
  * Back the root of the mount with a directory.  The fd is duplicated; the
  * caller keeps its own.  Like every backing, a backed root needs
  * CAP_SYS_ADMIN in the initial user namespace when the session is
- * mounted (see fuse_bpf_session_mount()).
+ * mounted (see fuse_bpf_session_mount()).  Open it with `O_RDONLY |
+ * O_DIRECTORY`: fuse-bpf mode hands it to the kernel as `root_dir=`, which
+ * refuses an O_PATH fd (the mount fails with -EINVAL); the lower modes
+ * take either.
  *
  * @param cfg configuration
  * @param dirfd an fd of a directory
@@ -457,6 +482,17 @@ struct fuse_bpf_block {
  * library serve the node from a duplicate of the fd, and the entry sent
  * carries the backing file's attributes (with the daemon's node id,
  * generation and timeouts).
+ *
+ * O_PATH fds: the lower modes and this project's fuse-bpf kernels accept
+ * them as backing; the RFC's and Android's kernels refuse them.  A regular
+ * file opened O_RDONLY and a directory opened `O_RDONLY | O_DIRECTORY`
+ * work everywhere; symlinks and special files, which only O_PATH opens,
+ * need a fallback: when this call fails, answer with fuse_reply_entry()
+ * and serve the node in the daemon.
+ *
+ * Threads: any thread may call this while the LOOKUP is unanswered, as
+ * with the fuse_reply_*() calls; the privilege checked is the calling
+ * thread's.
  *
  * @param req a LOOKUP request
  * @param e the entry, as for fuse_reply_entry()
