@@ -201,7 +201,7 @@ static void d_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 		entry_for(&e, id, S_IFREG | 0644);
 		snprintf(name, sizeof(name), "f%d", i);
 		n = fuse_add_direntry_plus(req, buf + used, size - used, name,
-					   &e, off + i + 1);
+					   &e, (off_t)((uint64_t)off + i + 1));
 		if (n > size - used)
 			break;
 		used += n;

@@ -19,6 +19,7 @@
 struct fz_conn {
 	struct fuse_bpf_session *bs;
 	int kernel;	/* the "kernel" end: requests in, replies out */
+	bool custom_io;	/* libfuse owns (and closes) the session's end */
 };
 
 /*
@@ -45,6 +46,7 @@ static inline void fz_conn_open(struct fz_conn *c,
 	c->kernel = sv[1];
 	if (fbpf_registry_add(c->bs))
 		abort();
+	c->custom_io = custom_io;
 	if (custom_io &&
 	    fuse_session_custom_io(c->bs->se, &fbpf_custom_io, sv[0]))
 		abort();
@@ -53,6 +55,10 @@ static inline void fz_conn_open(struct fz_conn *c,
 /* Destroy the session (which closes its end) and the kernel's end. */
 static inline void fz_conn_close(struct fz_conn *c)
 {
+	if (!c->custom_io) {
+		close(c->bs->fd);
+		c->bs->fd = -1;
+	}
 	fuse_bpf_session_destroy(c->bs);
 	close(c->kernel);
 	c->bs = NULL;
