@@ -56,8 +56,10 @@ fm_start()
 	shift 6
 	FM_MNT=$_mnt
 	FM_LOG=$_log
-	"$_bin" -f -o allow_other "--mode=$_mode" "--stats=$_stats" "$@" \
-		"$_src" "$_mnt" 2>"$_log" &
+	# FBPF_TEST_WRAPPER: valgrind (meson test --setup valgrind), whose
+	# exit status 99 on an error fm_stop returns.
+	${FBPF_TEST_WRAPPER:-} "$_bin" -f -o allow_other "--mode=$_mode" \
+		"--stats=$_stats" "$@" "$_src" "$_mnt" 2>"$_log" &
 	FM_PID=$!
 	_i=0
 	while [ $_i -lt 200 ]; do

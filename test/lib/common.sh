@@ -38,7 +38,36 @@ fbpf_abort_mounts() {
 	done
 }
 
+# Under "meson test --setup valgrind", FBPF_TEST_WRAPPER is
+# test/valgrind.sh.  fbpf_wrapped PROGRAM prints a program that runs
+# PROGRAM through it, its reports going to $FBPF_TMP/valgrind (checked by
+# the cleanup), or PROGRAM itself when no wrapper is set.
+fbpf_wrapped() {
+	if [ -z "${FBPF_TEST_WRAPPER:-}" ]; then
+		echo "$1"
+		return 0
+	fi
+	mkdir -p "$FBPF_TMP/wrapped" || return 1
+	_w=$FBPF_TMP/wrapped/$(basename "$1")
+	printf '#!/bin/sh\nFBPF_VALGRIND_DIR=%s exec %s %s "$@"\n' \
+		"$FBPF_TMP/valgrind" "$FBPF_TEST_WRAPPER" "$1" >"$_w" &&
+		chmod +x "$_w" && echo "$_w"
+}
+
+# Print every valgrind report of the test; false when there is one.
+fbpf_valgrind_clean() {
+	_clean=0
+	for _l in "$FBPF_TMP"/valgrind/*.log; do
+		[ -s "$_l" ] || continue
+		echo "FAIL: valgrind reports errors ($(basename "$_l")):"
+		cat "$_l"
+		_clean=1
+	done
+	return $_clean
+}
+
 fbpf_cleanup() {
+	_st=0
 	for p in $FBPF_PIDS; do
 		fbpf_kill TERM "$p"
 	done
@@ -48,7 +77,9 @@ fbpf_cleanup() {
 	for m in $(fbpf_mounts_below); do
 		timeout 10 umount "$m" 2>/dev/null || umount -l "$m"
 	done
+	fbpf_valgrind_clean || _st=1
 	rm -rf "$FBPF_TMP"
+	[ $_st -eq 0 ] || exit 1
 }
 trap fbpf_cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -138,3 +169,9 @@ have_passthrough() {
 	min=${min%%[!0-9]*}
 	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 9 ]; }
 }
+
+# The daemon of a test (PT, set before this file is sourced) runs through
+# FBPF_TEST_WRAPPER when there is one.
+if [ -n "${PT:-}" ]; then
+	PT=$(fbpf_wrapped "$PT") || exit 1
+fi
