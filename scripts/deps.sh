@@ -16,12 +16,16 @@ set -eu
 # builds from kernel/fetch.sh's caches (FUSE_BPF_KCACHE).
 # fio, bindfs and gnuplot-nox: the benchmark (bench/: fio does its I/O
 # workloads, bindfs is one of its targets, gnuplot draws its plots).
+# clang and libclang-rt-14-dev (libFuzzer, the sanitizers' runtime) build
+# the library's fuzz targets (test/fuzz); valgrind runs the valgrind setup
+# of the unit and host suites.
 pkgs="gcc gcc-12 make pkg-config meson ninja-build
 	fuse3 libfuse3-dev libcmocka-dev
 	attr acl e2fsprogs xz-utils cpio kmod bc flex bison libelf-dev libssl-dev
 	busybox-static qemu-system-x86 python3 dwarves
 	debhelper dh-dkms dkms
-	fio bindfs gnuplot-nox"
+	fio bindfs gnuplot-nox
+	clang libclang-rt-14-dev valgrind"
 
 missing=
 for p in $pkgs; do

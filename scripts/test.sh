@@ -7,8 +7,10 @@
 # --strict clean, then coexist.patch), guest (fuse-bpf.ko beside Debian's
 # stock FUSE in a QEMU guest, once per series, and the stock FUSE alone),
 # packaging (the Debian packages built, installed, dkms-built for every
-# series and booted in the guest, then purged), and the unit and host
-# suites again under ASan+UBSan.  Run as root on Debian 12.  Every phase
+# series and booted in the guest, then purged), the unit and host suites
+# again under ASan+UBSan, the library's fuzz targets for a bounded time
+# (clang, libFuzzer), and unit and host once more under valgrind
+# memcheck.  Run as root on Debian 12.  Every phase
 # runs even when an earlier one failed; the exit status says whether all
 # passed.
 #
@@ -34,6 +36,13 @@
 #                       apt-get install and purge ~10 s, one dkms build per
 #                       series ~30 s, two guest boots per series ~20 s each
 #   asan                ~1-2 min
+#   fuzz-lib            ~5 min: the clang build of the libFuzzer targets
+#                       (~1 min the first time), then test/fuzz/run.sh,
+#                       30 s for each of the 7 targets
+#   valgrind            unit and host again, the test programs and the
+#                       daemons the host scripts start under valgrind
+#                       memcheck: unit ~15 s; host not yet timed in full
+#                       (a daemon runs 20-50 times slower under memcheck)
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +52,7 @@ sh scripts/deps.sh || exit 1
 
 build=${BUILD:-build}
 asan=${BUILD_ASAN:-build-asan}
+fuzz=${BUILD_FUZZ:-build-fuzz}
 # One cache per kernel series: $KCACHE/6.1, $KCACHE/6.12.
 export KCACHE="${KCACHE:-$top/$build/kcache}"
 # The series this tree has (kernel/VERSION/series).
@@ -87,6 +97,17 @@ phase packaging meson test -C "$build" --print-errorlogs --num-processes 1 \
 	--suite packaging
 phase asan meson test -C "$asan" --print-errorlogs --num-processes 2 \
 	--suite unit --suite host --no-suite harness
+phase fuzz-lib sh -c "
+	{ [ -d '$fuzz' ] || CC=clang meson setup '$fuzz' -Dfuzz=enabled \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dguest=disabled; } &&
+	ninja -C '$fuzz' test/fuzz/fuzz-request test/fuzz/fuzz-init \
+		test/fuzz/fuzz-dispatch test/fuzz/fuzz-reply_filter \
+		test/fuzz/fuzz-blocks test/fuzz/fuzz-stats \
+		test/fuzz/fuzz-options &&
+	sh test/fuzz/run.sh '$fuzz' 30"
+phase valgrind meson test -C "$build" --print-errorlogs --num-processes 1 \
+	--setup valgrind --suite unit --suite host --no-suite harness
 
 if [ -n "$failed" ]; then
 	echo "test.sh: failed:$failed"
