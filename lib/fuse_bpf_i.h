@@ -223,9 +223,19 @@ int fbpf_choose_mode(enum fuse_bpf_mode requested, bool kernel_ok,
 		     bool pt_ok, enum fuse_bpf_mode *out);
 /* The custom-io hooks handed to fuse_session_custom_io(). */
 extern const struct fuse_custom_io fbpf_custom_io;
-/* Make @bs findable by its /dev/fuse fd from the custom-io hooks. */
+/*
+ * Make @bs findable by its device fd (bs->fd) from the custom-io hooks,
+ * which libfuse tells nothing else that identifies a session, and by its
+ * pending LOOKUPs from fuse_bpf_reply_entry().
+ */
 int fbpf_registry_add(struct fuse_bpf_session *bs);
 void fbpf_registry_remove(struct fuse_bpf_session *bs);
+/*
+ * The session that has @req pending as a LOOKUP, and its unique: first the
+ * session this thread dispatches for, then every registered one.
+ */
+struct fuse_bpf_session *fbpf_session_of_lookup(fuse_req_t req,
+						uint64_t *unique);
 
 /* mount.c: mount-type options taken out of the libfuse arguments. */
 struct fbpf_mount_opts {
@@ -254,6 +264,19 @@ char *fbpf_mount_data(const struct fbpf_mount_opts *mo, int devfd,
  */
 char *fbpf_mount_type(const struct fbpf_mount_opts *mo, const char *fstype);
 
+/*
+ * reply.c: the requests of one session whose replies the writev hook
+ * inspects, by unique (the hook) and, for LOOKUPs, by fuse_req_t
+ * (fuse_bpf_reply_entry()).
+ */
+#define FBPF_PENDING_BUCKETS 256
+struct fbpf_pending;
+struct fbpf_pending_table {
+	pthread_mutex_t lock;
+	struct fbpf_pending *by_unique[FBPF_PENDING_BUCKETS];
+	struct fbpf_pending *by_req[FBPF_PENDING_BUCKETS];
+};
+
 /* Private session state (bs->priv). */
 struct fbpf_core {
 	struct fbpf_mount_opts mo;
@@ -274,6 +297,10 @@ struct fbpf_core {
 	/* The INIT reply negotiates FUSE_HANDLE_KILLPRIV_V2. */
 	bool init_killpriv_v2;
 	_Atomic unsigned int pending;	/* entries in the reply table */
+	struct fbpf_pending_table replies;	/* reply.c */
+	/* session.c: the list of sessions the custom-io hooks search. */
+	struct fuse_bpf_session *registry_next;
+	bool registered;
 	/* backing_ops.c: threads waiting for a flock() on a backed file. */
 	_Atomic unsigned int lock_waiters;
 	_Atomic bool stopping;		/* destroy waits for lock_waiters */
@@ -296,10 +323,7 @@ void fbpf_uncount_library(struct fuse_bpf_session *bs);
 void fbpf_dispatch_build(const struct fuse_bpf_session *bs,
 			 struct fuse_lowlevel_ops *out);
 
-/*
- * reply.c: requests whose replies the writev hook inspects, keyed by
- * (session, unique).
- */
+/* reply.c: the entries of the session's table of pending replies. */
 enum fbpf_pending_kind {
 	FBPF_PEND_LOOKUP = 1u << 0,	/* req findable by fuse_bpf_reply_entry */
 	FBPF_PEND_CHECK_ENTRY = 1u << 1, /* refuse library node ids */
@@ -308,8 +332,13 @@ enum fbpf_pending_kind {
 int fbpf_pending_add(struct fuse_bpf_session *bs, uint64_t unique,
 		     fuse_req_t req, uint32_t opcode, unsigned int kind,
 		     int backing_id);
-/* Drop every entry of @bs (session teardown). */
-void fbpf_pending_drop_session(struct fuse_bpf_session *bs);
+/* An empty table for @bs (fbpf_core_of(@bs) allocated): 0 or -errno. */
+int fbpf_pending_init(struct fuse_bpf_session *bs);
+/* Drop every entry of @bs and the table (session teardown). */
+void fbpf_pending_fini(struct fuse_bpf_session *bs);
+/* The unique of @req when it is a LOOKUP pending in @bs. */
+bool fbpf_pending_find_lookup(struct fuse_bpf_session *bs, fuse_req_t req,
+			      uint64_t *unique);
 /*
  * writev hook: inspect and, if needed, patch the reply in @iov.  Returns
  * 0 to send it as it is (maybe patched in place), or a negative errno to

@@ -19,11 +19,15 @@
 /* Pending replies                                                         */
 /* ---------------------------------------------------------------------- */
 
-#define PENDING_BUCKETS 256
-
-struct pending {
-	struct pending *next;
-	struct fuse_bpf_session *bs;
+/*
+ * One table per session (struct fbpf_core), under the session's own lock:
+ * every entry is hashed by its unique, which the writev hook searches by,
+ * and a LOOKUP's also by its fuse_req_t, which fuse_bpf_reply_entry()
+ * searches by.
+ */
+struct fbpf_pending {
+	struct fbpf_pending *unique_next;
+	struct fbpf_pending *req_next;	/* FBPF_PEND_LOOKUP entries only */
 	uint64_t unique;
 	fuse_req_t req;
 	uint32_t opcode;
@@ -31,100 +35,135 @@ struct pending {
 	int backing_id;
 };
 
-static struct pending *pending_tab[PENDING_BUCKETS];
-static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static unsigned int bucket_of(uint64_t unique)
+static struct fbpf_pending_table *table_of(struct fuse_bpf_session *bs)
 {
-	return (unsigned int)((unique ^ (unique >> 17)) % PENDING_BUCKETS);
+	return &fbpf_core_of(bs)->replies;
+}
+
+static size_t hash_ptr(uint64_t v)
+{
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	return (size_t)(v % FBPF_PENDING_BUCKETS);
+}
+
+static size_t unique_slot(uint64_t unique)
+{
+	return hash_ptr(unique);
+}
+
+static size_t req_slot(fuse_req_t req)
+{
+	return hash_ptr((uint64_t)(uintptr_t)req);
+}
+
+int fbpf_pending_init(struct fuse_bpf_session *bs)
+{
+	struct fbpf_pending_table *t = table_of(bs);
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = pthread_mutex_init(&t->lock, NULL);
+	return -err;
 }
 
 int fbpf_pending_add(struct fuse_bpf_session *bs, uint64_t unique,
 		     fuse_req_t req, uint32_t opcode, unsigned int kind,
 		     int backing_id)
 {
-	struct pending *p = calloc(1, sizeof(*p));
-	unsigned int b = bucket_of(unique);
+	struct fbpf_pending_table *t = table_of(bs);
+	struct fbpf_pending *p = calloc(1, sizeof(*p));
+	size_t u = unique_slot(unique), r = req_slot(req);
 
 	if (!p) {
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
 		return -ENOMEM;
 	}
-	p->bs = bs;
 	p->unique = unique;
 	p->req = req;
 	p->opcode = opcode;
 	p->kind = kind;
 	p->backing_id = backing_id;
-	pthread_mutex_lock(&pending_lock);
-	p->next = pending_tab[b];
-	pending_tab[b] = p;
+	pthread_mutex_lock(&t->lock);
+	p->unique_next = t->by_unique[u];
+	t->by_unique[u] = p;
+	if (kind & FBPF_PEND_LOOKUP) {
+		p->req_next = t->by_req[r];
+		t->by_req[r] = p;
+	}
 	atomic_fetch_add_explicit(&fbpf_core_of(bs)->pending, 1,
 				  memory_order_release);
-	pthread_mutex_unlock(&pending_lock);
+	pthread_mutex_unlock(&t->lock);
 	return 0;
 }
 
-/* Unlink and return the entry of (@bs, @unique); caller frees it. */
-static struct pending *pending_take(struct fuse_bpf_session *bs,
-				    uint64_t unique)
+/* Unlink and return the entry of @unique; caller frees it. */
+static struct fbpf_pending *pending_take(struct fuse_bpf_session *bs,
+					 uint64_t unique)
 {
-	struct pending **pp, *p;
+	struct fbpf_pending_table *t = table_of(bs);
+	struct fbpf_pending **pp, *p;
 
-	pthread_mutex_lock(&pending_lock);
-	for (pp = &pending_tab[bucket_of(unique)]; (p = *pp); pp = &p->next) {
-		if (p->bs == bs && p->unique == unique) {
-			*pp = p->next;
-			atomic_fetch_sub_explicit(&fbpf_core_of(bs)->pending, 1,
-						  memory_order_release);
+	pthread_mutex_lock(&t->lock);
+	for (pp = &t->by_unique[unique_slot(unique)]; (p = *pp);
+	     pp = &p->unique_next) {
+		if (p->unique == unique) {
+			*pp = p->unique_next;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&pending_lock);
-	return p;
-}
-
-/* Copy of the LOOKUP entry recorded for @req, if any. */
-static bool pending_find_req(fuse_req_t req, struct pending *out)
-{
-	struct pending *p;
-	unsigned int b;
-	bool found = false;
-
-	pthread_mutex_lock(&pending_lock);
-	for (b = 0; b < PENDING_BUCKETS && !found; b++) {
-		for (p = pending_tab[b]; p; p = p->next) {
-			if (p->req == req && (p->kind & FBPF_PEND_LOOKUP)) {
-				*out = *p;
-				found = true;
+	if (p && (p->kind & FBPF_PEND_LOOKUP)) {
+		for (pp = &t->by_req[req_slot(p->req)]; *pp;
+		     pp = &(*pp)->req_next) {
+			if (*pp == p) {
+				*pp = p->req_next;
 				break;
 			}
 		}
 	}
-	pthread_mutex_unlock(&pending_lock);
-	return found;
+	if (p)
+		atomic_fetch_sub_explicit(&fbpf_core_of(bs)->pending, 1,
+					  memory_order_release);
+	pthread_mutex_unlock(&t->lock);
+	return p;
 }
 
-void fbpf_pending_drop_session(struct fuse_bpf_session *bs)
+bool fbpf_pending_find_lookup(struct fuse_bpf_session *bs, fuse_req_t req,
+			      uint64_t *unique)
 {
-	struct pending **pp, *p;
-	unsigned int b;
+	struct fbpf_pending_table *t = table_of(bs);
+	struct fbpf_pending *p;
 
-	pthread_mutex_lock(&pending_lock);
-	for (b = 0; b < PENDING_BUCKETS; b++) {
-		pp = &pending_tab[b];
-		while ((p = *pp)) {
-			if (p->bs == bs) {
-				*pp = p->next;
-				free(p);
-			} else {
-				pp = &p->next;
-			}
+	if (!atomic_load_explicit(&fbpf_core_of(bs)->pending,
+				  memory_order_acquire))
+		return false;
+	pthread_mutex_lock(&t->lock);
+	for (p = t->by_req[req_slot(req)]; p; p = p->req_next) {
+		if (p->req == req) {
+			*unique = p->unique;
+			break;
 		}
 	}
-	if (bs->priv)
-		atomic_store(&fbpf_core_of(bs)->pending, 0);
-	pthread_mutex_unlock(&pending_lock);
+	pthread_mutex_unlock(&t->lock);
+	return p != NULL;
+}
+
+void fbpf_pending_fini(struct fuse_bpf_session *bs)
+{
+	struct fbpf_pending_table *t = table_of(bs);
+	struct fbpf_pending *p;
+	size_t b;
+
+	for (b = 0; b < FBPF_PENDING_BUCKETS; b++) {
+		while ((p = t->by_unique[b])) {
+			t->by_unique[b] = p->unique_next;
+			free(p);
+		}
+		t->by_req[b] = NULL;
+	}
+	atomic_store(&fbpf_core_of(bs)->pending, 0);
+	pthread_mutex_destroy(&t->lock);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -186,7 +225,7 @@ static int check_nodeid(uint64_t nodeid, uint32_t opcode)
 	return -EIO;
 }
 
-static int check_entries(const struct pending *p, const char *buf,
+static int check_entries(const struct fbpf_pending *p, const char *buf,
 			 size_t len)
 {
 	const struct fuse_entry_out *eo;
@@ -226,7 +265,7 @@ int fbpf_reply_filter(struct fuse_bpf_session *bs, struct iovec *iov,
 		      int count)
 {
 	struct fuse_out_header *oh = iov[0].iov_base;
-	struct pending *p = pending_take(bs, oh->unique);
+	struct fbpf_pending *p = pending_take(bs, oh->unique);
 	size_t len = 0, need;
 	void *copy, *pl;
 	int err = 0;
@@ -463,12 +502,12 @@ static void fill_entry_out(struct fuse_entry_out *eo,
 }
 
 /*
- * Hand the encoded reply of @p to the kernel, through the ioctl when it
+ * Hand the encoded reply to request @unique to the kernel, through the ioctl when it
  * carries blocks and through write() otherwise, and only then free @req.
  * On failure nothing reached the kernel and @req is still the caller's,
  * unlike after a fuse_reply_*() call, which frees it whatever happens.
  */
-static int deliver(struct fuse_bpf_session *bs, const struct pending *p,
+static int deliver(struct fuse_bpf_session *bs, uint64_t unique,
 		   fuse_req_t req, const char *buf, size_t len, bool blocks)
 {
 	ssize_t n;
@@ -481,20 +520,20 @@ static int deliver(struct fuse_bpf_session *bs, const struct pending *p,
 		return -errno;
 	if (!blocks && (size_t)n != len)
 		return -EIO;
-	free(pending_take(bs, p->unique));
+	free(pending_take(bs, unique));
 	fuse_reply_none(req);
 	return 0;
 }
 
-/* The entry of @e with @n blocks, encoded for @p into @buf. */
-static ssize_t encode_entry(char *buf, size_t size, const struct pending *p,
+/* The entry of @e with @n blocks, encoded for @unique into @buf. */
+static ssize_t encode_entry(char *buf, size_t size, uint64_t unique,
 			    const struct fuse_entry_param *e,
 			    const struct fuse_bpf_block *blocks, size_t n)
 {
 	struct fuse_entry_out eo;
 
 	fill_entry_out(&eo, e);
-	return fuse_bpf_encode_lookup_reply(buf, size, p->unique, &eo, blocks,
+	return fuse_bpf_encode_lookup_reply(buf, size, unique, &eo, blocks,
 					    n);
 }
 
@@ -503,7 +542,7 @@ static ssize_t encode_entry(char *buf, size_t size, const struct pending *p,
 			 FUSE_BPF_MAX_ENTRIES * sizeof(struct fuse_bpf_entry_out))
 
 static int reply_entry_kernel(struct fuse_bpf_session *bs,
-			      const struct pending *p, fuse_req_t req,
+			      uint64_t unique, fuse_req_t req,
 			      const struct fuse_entry_param *e,
 			      const struct fuse_bpf_block *blocks, size_t n)
 {
@@ -511,10 +550,10 @@ static int reply_entry_kernel(struct fuse_bpf_session *bs,
 	ssize_t len;
 	int err;
 
-	len = encode_entry(buf, sizeof(buf), p, e, blocks, n);
+	len = encode_entry(buf, sizeof(buf), unique, e, blocks, n);
 	if (len < 0)
 		return (int)len;
-	err = deliver(bs, p, req, buf, (size_t)len, n > 0);
+	err = deliver(bs, unique, req, buf, (size_t)len, n > 0);
 	/*
 	 * The request stays pending in the kernel and in the table here:
 	 * the daemon answers it, as after the library's own refusals.
@@ -531,7 +570,7 @@ static int reply_entry_kernel(struct fuse_bpf_session *bs,
 }
 
 static int reply_entry_lower(struct fuse_bpf_session *bs,
-			     const struct pending *p, fuse_req_t req,
+			     uint64_t unique, fuse_req_t req,
 			     const struct fuse_entry_param *e,
 			     const struct fuse_bpf_block *blocks, size_t n)
 {
@@ -561,8 +600,8 @@ static int reply_entry_lower(struct fuse_bpf_session *bs,
 		fbpf_nodes_detach(bs, e->ino);
 	}
 	/* The blocks stay here: the kernel gets the entry alone. */
-	len = encode_entry(buf, sizeof(buf), p, &ent, NULL, 0);
-	err = len < 0 ? (int)len : deliver(bs, p, req, buf, (size_t)len,
+	len = encode_entry(buf, sizeof(buf), unique, &ent, NULL, 0);
+	err = len < 0 ? (int)len : deliver(bs, unique, req, buf, (size_t)len,
 					    false);
 	if (err && b && b->type == FUSE_ENTRY_BACKING)
 		fbpf_nodes_forget(bs, e->ino, 1);
@@ -588,8 +627,9 @@ static bool has_backing(const struct fuse_bpf_block *blocks, size_t n)
 int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 			 const struct fuse_bpf_block *blocks, size_t nblocks)
 {
+	struct fuse_bpf_session *bs;
 	const char *why;
-	struct pending p;
+	uint64_t unique;
 	int err;
 
 	if (!req || !e) {
@@ -606,7 +646,8 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 	err = fbpf_validate_blocks(blocks, nblocks, e->attr.st_mode);
 	if (err)
 		return err;
-	if (!pending_find_req(req, &p)) {
+	bs = fbpf_session_of_lookup(req, &unique);
+	if (!bs) {
 		fuse_log(FUSE_LOG_ERR,
 			 "fuse-bpf: fuse_bpf_reply_entry() needs a LOOKUP request of a libfuse-bpf session\n");
 		return -EINVAL;
@@ -616,15 +657,15 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 	 * drop its capabilities after mounting); in fuse-bpf mode the
 	 * kernel checks it again.
 	 */
-	if (has_backing(blocks, nblocks) && fbpf_session_may_back(p.bs, &why)) {
+	if (has_backing(blocks, nblocks) && fbpf_session_may_back(bs, &why)) {
 		fuse_log(FUSE_LOG_ERR,
 			 "fuse-bpf: attaching backing to node %llu needs CAP_SYS_ADMIN in the initial user namespace: %s; nothing was sent, the LOOKUP is still the daemon's to answer\n",
 			 (unsigned long long)e->ino, why);
 		return -EPERM;
 	}
-	if (fbpf_mode(p.bs) == FUSE_BPF_MODE_KERNEL)
-		return reply_entry_kernel(p.bs, &p, req, e, blocks, nblocks);
-	return reply_entry_lower(p.bs, &p, req, e, blocks, nblocks);
+	if (fbpf_mode(bs) == FUSE_BPF_MODE_KERNEL)
+		return reply_entry_kernel(bs, unique, req, e, blocks, nblocks);
+	return reply_entry_lower(bs, unique, req, e, blocks, nblocks);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -25,66 +25,103 @@
 _Thread_local struct fbpf_cur_req fbpf_cur;
 
 /* ---------------------------------------------------------------------- */
-/* Registry: custom-io hooks only get the fd and the daemon's userdata.   */
+/* Registry: the custom-io hooks get only the fd and the daemon's userdata */
 /* ---------------------------------------------------------------------- */
 
-#define FBPF_REGISTRY_SLOTS 64
-
-static _Atomic(struct fuse_bpf_session *) registry[FBPF_REGISTRY_SLOTS];
+/*
+ * libfuse 3.14 hands its custom-io hooks the device fd and the daemon's
+ * userdata, nothing of the library's, so one index from fd to session has
+ * to live outside the sessions; it holds nothing else.  It is a list (a
+ * process has a session or two) behind a lock that only registration and
+ * a thread's first request of a session take: each thread keeps the
+ * session it last found, valid while the list's generation is unchanged.
+ * libfuse's clone_fd gives each thread a device fd of its own, unknown
+ * here: it is not supported.
+ */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fuse_bpf_session *registry;
+static _Atomic unsigned long registry_gen = 1;
+
+static _Thread_local struct {
+	unsigned long gen;
+	int fd;
+	struct fuse_bpf_session *bs;
+} registry_cache;
 
 int fbpf_registry_add(struct fuse_bpf_session *bs)
 {
-	int i;
+	struct fbpf_core *core = fbpf_core_of(bs);
 
 	pthread_mutex_lock(&registry_lock);
-	for (i = 0; i < FBPF_REGISTRY_SLOTS; i++) {
-		if (!atomic_load(&registry[i])) {
-			atomic_store(&registry[i], bs);
-			pthread_mutex_unlock(&registry_lock);
-			return 0;
-		}
+	if (!core->registered) {
+		core->registry_next = registry;
+		registry = bs;
+		core->registered = true;
+		atomic_fetch_add(&registry_gen, 1);
 	}
 	pthread_mutex_unlock(&registry_lock);
-	fuse_log(FUSE_LOG_ERR,
-		 "fuse-bpf: more than %d sessions in one process\n",
-		 FBPF_REGISTRY_SLOTS);
-	return -EMFILE;
+	return 0;
 }
 
 void fbpf_registry_remove(struct fuse_bpf_session *bs)
 {
-	int i;
+	struct fuse_bpf_session **pp;
 
 	pthread_mutex_lock(&registry_lock);
-	for (i = 0; i < FBPF_REGISTRY_SLOTS; i++) {
-		if (atomic_load(&registry[i]) == bs)
-			atomic_store(&registry[i], NULL);
+	for (pp = &registry; *pp; pp = &fbpf_core_of(*pp)->registry_next) {
+		if (*pp == bs) {
+			*pp = fbpf_core_of(bs)->registry_next;
+			fbpf_core_of(bs)->registered = false;
+			atomic_fetch_add(&registry_gen, 1);
+			break;
+		}
 	}
 	pthread_mutex_unlock(&registry_lock);
 }
 
 /*
- * The session of a hook call.  The fd identifies it; a cloned fd (libfuse's
- * clone_fd option) does not, so the daemon's userdata is the fallback.
- * Only the registry is consulted: a thread's fbpf_cur may still name a
- * session that was destroyed since.
+ * The session of a hook call, by its fd.  Only the registry is consulted:
+ * a thread's fbpf_cur may still name a session that was destroyed since.
  */
-static struct fuse_bpf_session *session_of_fd(int fd, void *userdata)
+static struct fuse_bpf_session *session_of_fd(int fd)
 {
-	struct fuse_bpf_session *bs, *by_data = NULL;
-	int i;
+	unsigned long gen = atomic_load_explicit(&registry_gen,
+						 memory_order_acquire);
+	struct fuse_bpf_session *bs;
 
-	for (i = 0; i < FBPF_REGISTRY_SLOTS; i++) {
-		bs = atomic_load(&registry[i]);
-		if (!bs)
-			continue;
+	if (registry_cache.gen == gen && registry_cache.fd == fd)
+		return registry_cache.bs;
+	pthread_mutex_lock(&registry_lock);
+	for (bs = registry; bs; bs = fbpf_core_of(bs)->registry_next)
 		if (bs->fd == fd)
-			return bs;
-		if (bs->duserdata == userdata && !by_data)
-			by_data = bs;
-	}
-	return by_data;
+			break;
+	gen = atomic_load(&registry_gen);
+	pthread_mutex_unlock(&registry_lock);
+	registry_cache.gen = gen;
+	registry_cache.fd = fd;
+	registry_cache.bs = bs;
+	return bs;
+}
+
+struct fuse_bpf_session *fbpf_session_of_lookup(fuse_req_t req,
+						uint64_t *unique)
+{
+	struct fuse_bpf_session *bs = NULL;
+
+	/*
+	 * The common case, a handler answering in the thread that read the
+	 * request: the session that thread found last, still registered.
+	 */
+	if (registry_cache.gen == atomic_load(&registry_gen))
+		bs = registry_cache.bs;
+	if (bs && fbpf_pending_find_lookup(bs, req, unique))
+		return bs;
+	pthread_mutex_lock(&registry_lock);
+	for (bs = registry; bs; bs = fbpf_core_of(bs)->registry_next)
+		if (fbpf_pending_find_lookup(bs, req, unique))
+			break;
+	pthread_mutex_unlock(&registry_lock);
+	return bs;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -254,7 +291,7 @@ static bool wants_kill_suidgid(const struct fuse_in_header *ih, size_t len)
 
 static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
 {
-	struct fuse_bpf_session *bs = session_of_fd(fd, userdata);
+	struct fuse_bpf_session *bs = session_of_fd(fd);
 	struct fuse_in_header *ih = buf;
 	ssize_t n;
 
@@ -314,7 +351,7 @@ static void patch_init_reply(struct fbpf_core *core, struct iovec *iov,
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
-	struct fuse_bpf_session *bs = session_of_fd(fd, userdata);
+	struct fuse_bpf_session *bs = session_of_fd(fd);
 	struct fuse_out_header *oh;
 	struct fbpf_core *core;
 	ssize_t total = 0;
@@ -559,6 +596,12 @@ fuse_bpf_session_new(struct fuse_args *args,
 	}
 	bs->priv = core;
 	bs->fd = -1;
+	if (fbpf_pending_init(bs)) {
+		free(core);
+		free(bs);
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: cannot create a lock\n");
+		return NULL;
+	}
 	/*
 	 * The user namespace is looked up once (a stat of a /proc file costs
 	 * far more than the capget(2) of each check).  A process can only
@@ -654,8 +697,10 @@ void fuse_bpf_session_destroy(struct fuse_bpf_session *bs)
 	}
 	if (fbpf_cur.bs == bs)
 		memset(&fbpf_cur, 0, sizeof(fbpf_cur));
-	fbpf_registry_remove(bs);
-	fbpf_pending_drop_session(bs);
+	if (core) {
+		fbpf_registry_remove(bs);
+		fbpf_pending_fini(bs);
+	}
 	if (bs->nodes)
 		fbpf_nodes_destroy(bs->nodes);
 	if (bs->cfg.root_fd >= 0)

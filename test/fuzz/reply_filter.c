@@ -107,7 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_quiet();
 	if (!bs) {
 		bs = calloc(1, sizeof(*bs));
-		if (!bs || !(bs->priv = calloc(1, sizeof(struct fbpf_core))))
+		if (!bs || !(bs->priv = calloc(1, sizeof(struct fbpf_core))) ||
+		    fbpf_pending_init(bs))
 			abort();
 		bs->fd = -1;
 	}

@@ -524,13 +524,14 @@ static struct fuse_bpf_session *fake_session(void)
 	assert_non_null(bs);
 	bs->priv = calloc(1, sizeof(struct fbpf_core));
 	assert_non_null(bs->priv);
+	assert_int_equal(fbpf_pending_init(bs), 0);
 	bs->fd = -1;
 	return bs;
 }
 
 static void free_fake_session(struct fuse_bpf_session *bs)
 {
-	fbpf_pending_drop_session(bs);
+	fbpf_pending_fini(bs);
 	free(bs->priv);
 	free(bs);
 }
