@@ -352,5 +352,19 @@ int fbpf_reply_filter(struct fuse_bpf_session *bs, struct iovec *iov,
  */
 int fbpf_validate_blocks(const struct fuse_bpf_block *blocks, size_t n,
 			 mode_t mode);
+/*
+ * Encode a LOOKUP reply with @nblocks blocks exactly as it goes on the
+ * wire: fuse_out_header, @eo (a struct fuse_entry_out) and the blocks.
+ * The reply length, or -EINVAL (bad block list) or -ENOSPC.
+ */
+ssize_t fbpf_encode_lookup_reply(void *buf, size_t size, uint64_t unique,
+				 const void *eo,
+				 const struct fuse_bpf_block *blocks,
+				 size_t nblocks);
+/*
+ * FUSE_DEV_IOC_BPF_RESPONSE(@len), computed at run time; 0 when @len (1
+ * to 16383) does not fit the ioctl's size field.
+ */
+unsigned long fbpf_ioc_response_cmd(size_t len);
 
 #endif /* FUSE_BPF_I_H_ */

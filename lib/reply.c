@@ -407,10 +407,9 @@ int fbpf_validate_blocks(const struct fuse_bpf_block *blocks, size_t n,
 	return 0;
 }
 
-ssize_t fuse_bpf_encode_lookup_reply(void *buf, size_t size, uint64_t unique,
-				     const void *eo,
-				     const struct fuse_bpf_block *blocks,
-				     size_t nblocks)
+ssize_t fbpf_encode_lookup_reply(void *buf, size_t size, uint64_t unique,
+				  const void *eo, const struct fuse_bpf_block *blocks,
+				  size_t nblocks)
 {
 	struct fuse_out_header oh;
 	struct fuse_bpf_entry_out be;
@@ -446,7 +445,7 @@ ssize_t fuse_bpf_encode_lookup_reply(void *buf, size_t size, uint64_t unique,
 	return (ssize_t)len;
 }
 
-unsigned long fuse_bpf_ioc_response_cmd(size_t len)
+unsigned long fbpf_ioc_response_cmd(size_t len)
 {
 	if (len == 0 || len > _IOC_SIZEMASK)
 		return 0;
@@ -513,7 +512,7 @@ static int deliver(struct fuse_bpf_session *bs, uint64_t unique,
 	ssize_t n;
 
 	if (blocks)
-		n = ioctl(bs->fd, fuse_bpf_ioc_response_cmd(len), buf);
+		n = ioctl(bs->fd, fbpf_ioc_response_cmd(len), buf);
 	else
 		n = write(bs->fd, buf, len);
 	if (n < 0)
@@ -533,8 +532,7 @@ static ssize_t encode_entry(char *buf, size_t size, uint64_t unique,
 	struct fuse_entry_out eo;
 
 	fill_entry_out(&eo, e);
-	return fuse_bpf_encode_lookup_reply(buf, size, unique, &eo, blocks,
-					    n);
+	return fbpf_encode_lookup_reply(buf, size, unique, &eo, blocks, n);
 }
 
 #define ENTRY_REPLY_MAX (sizeof(struct fuse_out_header) + \

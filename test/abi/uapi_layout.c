@@ -2,7 +2,8 @@
 /*
  * Print the fuse-bpf wire ABI as one header defines it: built once against
  * the kernel series' patched <linux/fuse.h> (-DFROM_KERNEL) and once against
- * libfuse-bpf's <fuse_bpf.h>; check_uapi.sh requires identical output.
+ * libfuse-bpf's <fuse_bpf_kernel.h>, the wire ABI header <fuse_bpf.h>
+ * includes; check_uapi.sh requires identical output.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #ifdef FROM_KERNEL
 #include <linux/fuse.h>
 #else
-#include "fuse_bpf.h"
+#include "fuse_bpf_kernel.h"
 #endif
 
 #define FIELD(type, member)                                                  \

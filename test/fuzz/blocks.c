@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Fuzz target "blocks": the block encoder (fuse_bpf_encode_lookup_reply),
+ * Fuzz target "blocks": the block encoder (fbpf_encode_lookup_reply),
  * the block validator of fuse_bpf_reply_entry (fbpf_validate_blocks) and
- * the ioctl command encoding (fuse_bpf_ioc_response_cmd).
+ * the ioctl command encoding (fbpf_ioc_response_cmd).
  *
  * Copyright (C) 2026 The libfuse-bpf authors
  *
@@ -93,7 +93,7 @@ static void check_encoder(struct fz *f, const struct fuse_bpf_block *b,
 	if (!buf)
 		abort();
 	memset(buf, 0xa5, size);
-	ret = fuse_bpf_encode_lookup_reply(buf, size, unique, eo,
+	ret = fbpf_encode_lookup_reply(buf, size, unique, eo,
 					   null_blocks ? NULL : b, n);
 	if (!ok) {
 		FZ_CHECK(ret == -EINVAL, "bad block list accepted: %zd", ret);
@@ -126,7 +126,7 @@ static void check_encoder(struct fz *f, const struct fuse_bpf_block *b,
 				 be.entry_type, be.unused,
 				 (unsigned long long)be.fd);
 		}
-		FZ_CHECK(fuse_bpf_ioc_response_cmd(want) != 0,
+		FZ_CHECK(fbpf_ioc_response_cmd(want) != 0,
 			 "reply of %zu bytes does not fit the ioctl", want);
 	}
 	for (i = ret > 0 ? (size_t)ret : 0; i < size; i++)
@@ -161,7 +161,7 @@ static int expected_validation(const struct fuse_bpf_block *b,
 
 static void check_ioc(uint32_t len)
 {
-	unsigned long cmd = fuse_bpf_ioc_response_cmd(len);
+	unsigned long cmd = fbpf_ioc_response_cmd(len);
 
 	if (len == 0 || len > _IOC_SIZEMASK) {
 		FZ_CHECK(cmd == 0, "length %u encoded as %#lx", len, cmd);
@@ -214,7 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(got == want, "validation gave %d, want %d", got, want);
 
 	check_ioc(fz_u32(&f));
-	FZ_CHECK(fuse_bpf_encode_lookup_reply(NULL, 4096, 1, b, NULL, 0) ==
+	FZ_CHECK(fbpf_encode_lookup_reply(NULL, 4096, 1, b, NULL, 0) ==
 		 -EINVAL, "NULL buffer accepted");
 	return 0;
 }

@@ -73,7 +73,7 @@ static void log_func(enum fuse_log_level level, const char *fmt, va_list ap)
 static int filter_response_ioctl(void)
 {
 #if defined(__x86_64__)
-	uint32_t cmd = (uint32_t)fuse_bpf_ioc_response_cmd(
+	uint32_t cmd = (uint32_t)fbpf_ioc_response_cmd(
 		sizeof(struct fuse_out_header) + sizeof(struct fuse_entry_out) +
 		sizeof(struct fuse_bpf_entry_out));
 	struct sock_filter f[] = {

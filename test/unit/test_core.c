@@ -81,7 +81,7 @@ static void test_encode_each_type(void **state)
 		ssize_t len;
 
 		memset(buf, 0xa5, sizeof(buf));
-		len = fuse_bpf_encode_lookup_reply(buf, sizeof(buf), 0x1234,
+		len = fbpf_encode_lookup_reply(buf, sizeof(buf), 0x1234,
 						   &eo, &b, 1);
 		assert_int_equal(len, 16 + 128 + 16);
 		memcpy(&oh, buf, sizeof(oh));
@@ -104,9 +104,9 @@ static void test_encode_zero_and_two(void **state)
 	char buf[256];
 
 	fill_eo(&eo);
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, sizeof(buf), 1,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, sizeof(buf), 1,
 						      &eo, NULL, 0), 144);
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, sizeof(buf), 1,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, sizeof(buf), 1,
 						      &eo, b, 2), 176);
 	check_block(buf, 0, FUSE_ENTRY_BACKING, 3);
 	check_block(buf, 1, FUSE_ENTRY_BPF, 4);
@@ -132,28 +132,28 @@ static void test_encode_refusals(void **state)
 	char buf[256];
 
 	fill_eo(&eo);
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, sizeof(buf), 1,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, sizeof(buf), 1,
 						      &eo, three, 3), -EINVAL);
 	assert_non_null(strstr(last_log, "at most 2"));
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, sizeof(buf), 1,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, sizeof(buf), 1,
 						      &eo, &reserved, 1),
 			 -EINVAL);
 	assert_non_null(strstr(last_log, "reserved"));
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, sizeof(buf), 1,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, sizeof(buf), 1,
 						      &eo, &unknown, 1),
 			 -EINVAL);
 	assert_non_null(strstr(last_log, "unknown type 5"));
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, sizeof(buf), 1,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, sizeof(buf), 1,
 						      &eo, &zero, 1), -EINVAL);
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, sizeof(buf), 1,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, sizeof(buf), 1,
 						      &eo, two_backing, 2),
 			 -EINVAL);
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, 159, 1, &eo,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, 159, 1, &eo,
 						      two_backing, 1),
 			 -ENOSPC);
-	assert_int_equal(fuse_bpf_encode_lookup_reply(buf, 160, 1, &eo,
+	assert_int_equal(fbpf_encode_lookup_reply(buf, 160, 1, &eo,
 						      two_backing, 1), 160);
-	assert_int_equal(fuse_bpf_encode_lookup_reply(NULL, 160, 1, &eo,
+	assert_int_equal(fbpf_encode_lookup_reply(NULL, 160, 1, &eo,
 						      NULL, 0), -EINVAL);
 }
 
@@ -190,20 +190,20 @@ static void test_abi(void **state)
 
 static void test_ioc_cmd(void **state)
 {
-	assert_int_equal(fuse_bpf_ioc_response_cmd(144),
+	assert_int_equal(fbpf_ioc_response_cmd(144),
 			 FUSE_DEV_IOC_BPF_RESPONSE(144));
-	assert_int_equal(fuse_bpf_ioc_response_cmd(176),
+	assert_int_equal(fbpf_ioc_response_cmd(176),
 			 FUSE_DEV_IOC_BPF_RESPONSE(176));
 	/* _IOW(229, 125, char[N]): write, size N, type 0xe5, nr 0x7d. */
-	assert_int_equal(fuse_bpf_ioc_response_cmd(160), 0x40a0e57dUL);
-	assert_int_equal(fuse_bpf_ioc_response_cmd(1), 0x4001e57dUL);
-	assert_int_equal(fuse_bpf_ioc_response_cmd(16383), 0x7fffe57dUL);
-	assert_int_equal(_IOC_SIZE(fuse_bpf_ioc_response_cmd(16383)), 16383);
-	assert_int_equal(_IOC_DIR(fuse_bpf_ioc_response_cmd(144)),
+	assert_int_equal(fbpf_ioc_response_cmd(160), 0x40a0e57dUL);
+	assert_int_equal(fbpf_ioc_response_cmd(1), 0x4001e57dUL);
+	assert_int_equal(fbpf_ioc_response_cmd(16383), 0x7fffe57dUL);
+	assert_int_equal(_IOC_SIZE(fbpf_ioc_response_cmd(16383)), 16383);
+	assert_int_equal(_IOC_DIR(fbpf_ioc_response_cmd(144)),
 			 _IOC_WRITE);
-	assert_int_equal(fuse_bpf_ioc_response_cmd(0), 0);
-	assert_int_equal(fuse_bpf_ioc_response_cmd(16384), 0);
-	assert_int_equal(fuse_bpf_ioc_response_cmd((size_t)-1), 0);
+	assert_int_equal(fbpf_ioc_response_cmd(0), 0);
+	assert_int_equal(fbpf_ioc_response_cmd(16384), 0);
+	assert_int_equal(fbpf_ioc_response_cmd((size_t)-1), 0);
 }
 
 /* ---- validation for fuse_bpf_reply_entry() ------------------------------ */
