@@ -701,6 +701,9 @@ int main(int argc, char *argv[])
 		goto out;
 	bs = fuse_bpf_session_new(&args, &filter_ops, sizeof(filter_ops), &fs,
 				  cfg);
+	/* The session keeps a copy: nothing is left to free after a fork. */
+	fuse_bpf_config_destroy(cfg);
+	cfg = NULL;
 	if (!bs)
 		goto out;
 	if (fuse_set_signal_handlers(fuse_bpf_session_fuse(bs)) != 0)

@@ -264,6 +264,9 @@ int main(int argc, char *argv[])
 		goto out;
 
 	st.bs = fuse_bpf_session_new(&args, &pt_ops, sizeof(pt_ops), &st, cfg);
+	/* The session keeps a copy: nothing is left to free after a fork. */
+	fuse_bpf_config_destroy(cfg);
+	cfg = NULL;
 	if (!st.bs)
 		goto out;
 	se = fuse_bpf_session_fuse(st.bs);
