@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
 out=$(mktemp -d "${TMPDIR:-/tmp}/fbpf-bench-ci.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-short="-r 1 -s 8 -c 256 -f 100 -p 1 -e 500 -z 0 -k"
+short="-r 1 -m 0 -s 8 -c 256 -f 100 -p 1 -e 500 -z 0 -k"
 
 # check REPORT SECTIONS TARGETS...: SECTIONS "## " headings, each with
 # both tables and a row for every target, and every plot it links.

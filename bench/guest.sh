@@ -95,7 +95,7 @@ chmod 755 "$conf/srctree.tar"
 	echo 'if mount -t ext4 /dev/vda /mnt/ext4; then lowers=tmpfs,/mnt/ext4;'
 	echo 'else fail bench-ext4 "cannot mount /dev/vda"; fi'
 	printf 'sh /tests/bench-run.sh -t native,fuse-bpf,userspace,passthrough_ll'
-	printf ' -d $lowers -s 32 -c 1024 -f 200 -p 1 -e 10000 -r 5 -z 0.5'
+	printf ' -d $lowers -s 32 -c 1024 -f 200 -p 1 -e 10000 -r 5 -z 0.5 -m 0.5'
 	printf ' -T /opt/conformance/srctree.tar -g guest-%s -P /run/bench' "$version"
 	printf ' -a /run/bench.md -l "%s"' "$label"
 	for a in "$@"; do

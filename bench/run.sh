@@ -43,7 +43,9 @@
 # empty.  Writes end with fsync inside the timed region.  Every name a
 # metadata workload touches is touched once per run (stat, readdir, walk):
 # a second pass would time the mount's own attribute and readdir caches,
-# not the lower filesystem's.  A figure is the median of the rounds, the
+# not the lower filesystem's.  A target's turn is repeated until its timed
+# runs add up to -m seconds, so that a fast target's short run is not at
+# the mercy of one scheduling hiccup.  A figure is the median of the rounds, the
 # spread is half the min-max range, the ratio is the median of the
 # per-round ratios to native.  A target above 1.05 of native is flagged
 # SUSPECT and the run fails (exit 3; -k: no).
@@ -54,7 +56,7 @@ usage() {
 	cat <<EOF
 usage: run.sh [-b BUILDDIR] [-t TARGETS] [-w WORKLOADS] [-d LOWERS]
               [-s MIB] [-c COUNT] [-f FILES] [-p PASSES] [-e ENTRIES]
-              [-T TAR] [-r ROUNDS] [-z SECONDS] [-l LABEL] [-g NAME] [-P PLOTDIR] [-k]
+              [-T TAR] [-r ROUNDS] [-z SECONDS] [-m SECONDS] [-l LABEL] [-g NAME] [-P PLOTDIR] [-k]
               [-o FILE | -a FILE]
   -b BUILDDIR  meson build directory with example/passthrough_bpf,
                bench/fbpf-bench and bench/passthrough_ll (default: PATH)
@@ -73,6 +75,10 @@ usage: run.sh [-b BUILDDIR] [-t TARGETS] [-w WORKLOADS] [-d LOWERS]
                BUILDDIR/kcache; without it those workloads are left out)
   -r ROUNDS    rounds (default 5)
   -z SECONDS   pause between a target's mount and its timed run (default 0.5)
+  -m SECONDS   repeat a target's turn (set-up, mount, timed run) until
+               its timed runs add up to SECONDS (default 1, at most 50
+               times); the figure of the turn is the sum of operations
+               over the sum of times
   -l LABEL     section title (default: host or guest)
   -g NAME      name of the plots and their data, NAME-LOWERTYPE.png
                (default host)
@@ -98,6 +104,7 @@ entries=10000
 tarball=
 rounds=5
 pause=0.5
+mintime=1
 label=
 plotname=host
 plotdir=
@@ -112,7 +119,7 @@ for a in "$@"; do
 	esac
 done
 
-while getopts b:t:w:d:s:c:f:p:e:T:r:z:l:g:P:ko:a:h opt; do
+while getopts b:t:w:d:s:c:f:p:e:T:r:z:m:l:g:P:ko:a:h opt; do
 	case $opt in
 	b) builddir=$OPTARG ;;
 	t) targets=$OPTARG ;;
@@ -126,6 +133,7 @@ while getopts b:t:w:d:s:c:f:p:e:T:r:z:l:g:P:ko:a:h opt; do
 	T) tarball=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	z) pause=$OPTARG ;;
+	m) mintime=$OPTARG ;;
 	l) label=$OPTARG ;;
 	g) plotname=$OPTARG ;;
 	P) plotdir=$OPTARG ;;
@@ -534,6 +542,35 @@ results=$work/results
 suspects=$work/suspects
 : >"$suspects"
 
+# run_one TARGET WORKLOAD: one target's turn: set-up, cache state, mount,
+# timed run, unmount, repeated until the timed runs add up to -m seconds
+# (at most 50 times); prints OPS BYTES SECONDS DAEMON LIBRARY, the sums.
+# A short run is at the mercy of the machine's scheduling (a descheduled
+# QEMU vCPU, another job's burst); summing repetitions spreads that out.
+run_one() {
+	acc="0 0 0 0 0"
+	reps=0
+	while :; do
+		prepare "$2"
+		settle "$2"
+		mount_target "$1"
+		warm_tools "$2"
+		if ! one=$(measure "$2"); then
+			umount_target
+			return 1
+		fi
+		umount_target
+		acc=$(echo "$acc $one $(requests daemon) $(requests library)" |
+			awk '{ d = $9 == "-" ? "-" : $4 + $9
+			       l = $10 == "-" ? "-" : $5 + $10
+			       printf "%d %d %.6f %s %s", $1 + $6, $2 + $7, $3 + $8, d, l }')
+		reps=$((reps + 1))
+		[ "$reps" -lt 50 ] || break
+		echo "$acc" | awk -v m="$mintime" '{ exit !($3 >= m) }' && break
+	done
+	echo "$acc"
+}
+
 # run_lower: every round on the lower directory $lower.
 run_lower() {
 	: >"$results"
@@ -547,17 +584,10 @@ run_lower() {
 		for w in $run_workloads; do
 			for t in $order; do
 				grep -q "^$t $w failed" "$results" && continue
-				prepare "$w"
-				settle "$w"
-				mount_target "$t"
-				warm_tools "$w"
-				if line=$(measure "$w"); then
-					umount_target
-					echo "$t $w $round $line $(requests daemon)" \
-						"$(requests library)" >>"$results"
+				if line=$(run_one "$t" "$w"); then
+					echo "$t $w $round $line" >>"$results"
 					note "round $round $t $w: $line"
 				else
-					umount_target
 					echo "$t $w failed" >>"$results"
 					note "round $round $t $w: failed"
 				fi
@@ -577,6 +607,7 @@ report_lower() {
 		"$files small files, $passes directories of $entries entries" \
 		"for readdir, source tree of $tar_entries entries" \
 		"($(basename "${tarball:-none}")), $passes copies for walk;" \
+		"each turn repeated to at least $mintime s of timed runs;" \
 		"median of $rounds interleaved rounds."
 	echo
 	awk -v wls="$run_workloads" -v tgts="$run_targets" -v dat="$2" \
@@ -792,7 +823,11 @@ metadata workloads touch each name once (stat, readdir and walk go over
 several directories or tree copies instead of several passes, which would
 time the mount's attribute and readdir caches against the lower's).  The
 ratio is the median of the per-round ratios to native, over at least 5
-rounds.  A stacked filesystem cannot be faster than the one under it: a
+rounds; a target's turn in a round is repeated (set-up, drop, warm,
+mount, timed run) until its timed runs add up to a second, the turn's
+figure being the sum of operations over the sum of times, so that a fast
+target's 50 ms run is not decided by one scheduling hiccup of the shared
+machine or of QEMU's vCPU threads.  A stacked filesystem cannot be faster than the one under it: a
 ratio above 1.05 is flagged SUSPECT and fails the run.
 
 The second table of each section counts the requests that reached
