@@ -10,8 +10,14 @@
  * goes to fbpf_backing_ops and is counted as the library's; everything else
  * goes to the daemon.  Where the chosen table has no handler, the reply is
  * the one libfuse 3.14 gives for a missing handler.
+ *
+ * Most operations follow one rule and are generated from the rows of
+ * FBPF_ROUTED_OPS (fuse_bpf_i.h); those with a rule of their own are
+ * written out below the rows, each saying what differs.  This file and
+ * session.c are the only ones that see the request this thread dispatches
+ * (fbpf_cur); the library's handlers get a struct fbpf_req instead.
  */
-#include "fuse_bpf_i.h"
+#include "dispatch_i.h"
 
 #include <errno.h>
 #include <linux/fuse.h>
@@ -33,86 +39,101 @@ static bool served(struct fuse_bpf_session *bs, fuse_ino_t ino)
 }
 
 /*
- * Call @op of the library's table when @srv (counting the request as the
- * library's), else the daemon's; @dflt when the chosen table lacks it.
+ * What the handlers get of the request this thread dispatches; false
+ * (after an EIO reply) when the request belongs to no session.
  */
-#define ROUTE(bs, srv, op, dflt, ...)					\
-	do {								\
-		if (srv) {						\
-			fbpf_count_library(bs);				\
-			if (B.op)					\
-				B.op(__VA_ARGS__);			\
-			else						\
-				dflt;					\
-		} else if ((bs)->dops.op) {				\
-			(bs)->dops.op(__VA_ARGS__);			\
-		} else {						\
-			dflt;						\
-		}							\
-	} while (0)
-
-/* The session of a request, or an EIO reply when it is unknown. */
-#define SESSION_OR_EIO(bs, req)						\
-	do {								\
-		(bs) = fbpf_session_of(req);				\
-		if (!(bs)) {						\
-			fuse_reply_err((req), EIO);			\
-			return;						\
-		}							\
-	} while (0)
+static bool begin(fuse_req_t req, struct fbpf_req *r)
+{
+	r->req = req;
+	r->bs = fbpf_cur.bs;
+	r->unique = fbpf_cur.unique;
+	r->opcode = fbpf_cur.opcode;
+	r->kill_suidgid = fbpf_cur.kill_suidgid;
+	if (!r->bs)
+		fuse_reply_err(req, EIO);
+	return r->bs != NULL;
+}
 
 /*
  * A daemon reply that creates an entry is checked in the lower modes: its
- * node id must not be in the library's range.
+ * node id must not be in the library's range.  A LOOKUP is recorded in
+ * every mode, so that fuse_bpf_reply_entry() finds it.
  */
-static bool watch_entry(struct fuse_bpf_session *bs, fuse_req_t req,
-			uint32_t opcode, bool lookup)
+static bool watch_entry(const struct fbpf_req *r, uint32_t opcode)
 {
 	unsigned int kind = 0;
 	int err;
 
-	if (lookup)
+	if (opcode == FUSE_LOOKUP)
 		kind |= FBPF_PEND_LOOKUP;
-	if (lower_mode(bs))
+	if (lower_mode(r->bs))
 		kind |= FBPF_PEND_CHECK_ENTRY;
 	if (!kind)
 		return true;
-	err = fbpf_pending_add(bs, fbpf_cur.unique, req, opcode, kind, 0);
+	err = fbpf_pending_add(r->bs, r->unique, r->req, opcode, kind, 0);
 	if (err) {
-		fuse_reply_err(req, -err);
+		fuse_reply_err(r->req, -err);
 		return false;
 	}
 	return true;
 }
 
 /*
- * The kernel remembers an ENOSYS answer to some operations for the whole
- * mount (no_flush, no_fsync, no_access, no_xattr, no_fallocate,
- * no_copy_file_range) and then never asks again, not even for nodes the
- * library serves.  So where a daemon without the handler shares the mount
- * with library-served nodes that have it, the daemon's node gets what the
- * kernel would have turned ENOSYS into (@instead: 0 or EOPNOTSUPP), for
- * this request only.  Everywhere else the reply is libfuse's ENOSYS.
+ * The reply when the chosen table has no handler: @nosys, libfuse's own
+ * answer.  But the kernel remembers an ENOSYS answer to some operations
+ * for the whole mount (no_flush, no_fsync, no_access, no_xattr,
+ * no_fallocate, no_copy_file_range) and then never asks again, not even
+ * for nodes the library serves.  So where a daemon without the handler
+ * shares the mount with library-served nodes that have it, the daemon's
+ * node gets @shared, what the kernel would have turned ENOSYS into (0 or
+ * EOPNOTSUPP), for this request only.
  */
-static void reply_missing(struct fuse_bpf_session *bs, fuse_req_t req,
-			  bool srv, bool lib_has, int instead)
+static void reply_missing(const struct fbpf_req *r, bool srv, bool lib_has,
+			  int nosys, int shared)
 {
-	if (!srv && lib_has && lower_mode(bs))
-		fuse_reply_err(req, instead);
+	if (!srv && lib_has && lower_mode(r->bs))
+		fuse_reply_err(r->req, shared);
 	else
-		fuse_reply_err(req, ENOSYS);
+		fuse_reply_err(r->req, nosys);
 }
 
-static void default_statfs(fuse_req_t req)
-{
-	struct statvfs buf;
+/* ---------------------------------------------------------------------- */
+/* The operations of FBPF_ROUTED_OPS: one rule, one wrapper per row        */
+/* ---------------------------------------------------------------------- */
 
-	memset(&buf, 0, sizeof(buf));
-	buf.f_namemax = 255;
-	buf.f_bsize = 512;
-	fuse_reply_statfs(req, &buf);
-}
+/*
+ * The library's handler when it serves the request (counted as the
+ * library's), else the daemon's; reply_missing() when that table has
+ * none.  A request the daemon serves is watched first when its row says
+ * so.
+ */
+#define S(ino) served(r.bs, (ino))
+#define FBPF_WRAPPER(op, who, watch, nosys, shared, params, args)	\
+	static void w_##op(fuse_req_t req, FBPF_UNPAREN params)	\
+	{								\
+		struct fbpf_req r;					\
+		bool srv;						\
+									\
+		if (!begin(req, &r))					\
+			return;						\
+		srv = who;						\
+		if (!srv && (watch) && !watch_entry(&r, (watch)))	\
+			return;						\
+		if (srv)						\
+			fbpf_count_library(r.bs, r.opcode);		\
+		if (srv && B.op)					\
+			B.op(&r, FBPF_UNPAREN args);			\
+		else if (!srv && r.bs->dops.op)				\
+			r.bs->dops.op(req, FBPF_UNPAREN args);		\
+		else							\
+			reply_missing(&r, srv, B.op != NULL, (nosys),	\
+				      (shared));			\
+	}
+FBPF_ROUTED_OPS(FBPF_WRAPPER)
+#undef FBPF_WRAPPER
 
+/* ---------------------------------------------------------------------- */
+/* Operations with a rule of their own                                     */
 /* ---------------------------------------------------------------------- */
 
 /*
@@ -125,6 +146,7 @@ static bool lib_flock(struct fuse_bpf_session *bs)
 	return lower_mode(bs) && bs->cfg.root_fd >= 0 && B.flock;
 }
 
+/* INIT: keep the capabilities the daemon's own table would have given. */
 static void w_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fuse_bpf_session *bs = fbpf_cur.bs;
@@ -162,24 +184,13 @@ static void w_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
+/* DESTROY has no request: the session comes from the thread's record. */
 static void w_destroy(void *userdata)
 {
 	struct fuse_bpf_session *bs = fbpf_cur.bs;
 
 	if (bs && bs->dops.destroy)
 		bs->dops.destroy(userdata);
-}
-
-static void w_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, parent);
-	if (!srv && !watch_entry(bs, req, FUSE_LOOKUP, true))
-		return;
-	ROUTE(bs, srv, lookup, fuse_reply_err(req, ENOSYS), req, parent, name);
 }
 
 /*
@@ -193,48 +204,56 @@ static _Thread_local struct {
 	bool daemon;
 } batch;
 
-static void count_batch_item(struct fuse_bpf_session *bs, bool to_daemon)
+static void count_batch_item(const struct fbpf_req *r, bool to_daemon)
 {
-	if (batch.bs != bs || batch.unique != fbpf_cur.unique) {
-		batch.bs = bs;
-		batch.unique = fbpf_cur.unique;
+	if (batch.bs != r->bs || batch.unique != r->unique) {
+		batch.bs = r->bs;
+		batch.unique = r->unique;
 		batch.daemon = false;
-		fbpf_count_library(bs);
+		fbpf_count_library(r->bs, r->opcode);
 	}
 	if (to_daemon && !batch.daemon) {
 		batch.daemon = true;
-		fbpf_uncount_library(bs);
+		fbpf_uncount_library(r->bs, r->opcode);
 	}
 }
 
+/*
+ * FORGET has no reply and goes to the library's node table first; the
+ * daemon sees it for node ids it handed out.
+ */
 static void w_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	struct fuse_bpf_session *bs = fbpf_session_of(req);
+	struct fbpf_req r;
 	bool mine;
 
-	if (!bs) {
+	r.bs = fbpf_cur.bs;
+	r.unique = fbpf_cur.unique;
+	r.opcode = fbpf_cur.opcode;
+	if (!r.bs) {
 		fuse_reply_none(req);
 		return;
 	}
-	mine = lower_mode(bs) && !fbpf_nodes_forget(bs, ino, nlookup);
-	if (fbpf_cur.opcode == FUSE_BATCH_FORGET)
-		count_batch_item(bs, !mine);
+	mine = lower_mode(r.bs) && !fbpf_nodes_forget(r.bs, ino, nlookup);
+	if (r.opcode == FUSE_BATCH_FORGET)
+		count_batch_item(&r, !mine);
 	else if (mine)
-		fbpf_count_library(bs);
+		fbpf_count_library(r.bs, r.opcode);
 	if (mine) {
 		fuse_reply_none(req);
 		return;
 	}
-	if (bs->dops.forget)
-		bs->dops.forget(req, ino, nlookup);
+	if (r.bs->dops.forget)
+		r.bs->dops.forget(req, ino, nlookup);
 	else
 		fuse_reply_none(req);
 }
 
+/* A BATCH_FORGET reaches the daemon with the items that are its own. */
 static void w_forget_multi(fuse_req_t req, size_t count,
 			   struct fuse_forget_data *forgets)
 {
-	struct fuse_bpf_session *bs = fbpf_session_of(req);
+	struct fuse_bpf_session *bs = fbpf_cur.bs;
 	size_t i, n = 0;
 
 	if (!bs) {
@@ -247,7 +266,7 @@ static void w_forget_multi(fuse_req_t req, size_t count,
 			forgets[n++] = forgets[i];
 	}
 	if (!n) {
-		fbpf_count_library(bs);
+		fbpf_count_library(bs, fbpf_cur.opcode);
 		fuse_reply_none(req);
 		return;
 	}
@@ -255,151 +274,119 @@ static void w_forget_multi(fuse_req_t req, size_t count,
 	bs->dops.forget_multi(req, n, forgets);
 }
 
-static void w_getattr(fuse_req_t req, fuse_ino_t ino,
-		      struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), getattr, fuse_reply_err(req, ENOSYS),
-	      req, ino, fi);
-}
-
-static void w_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
-		      int to_set, struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), setattr, fuse_reply_err(req, ENOSYS),
-	      req, ino, attr, to_set, fi);
-}
-
-static void w_readlink(fuse_req_t req, fuse_ino_t ino)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), readlink, fuse_reply_err(req, ENOSYS),
-	      req, ino);
-}
-
-static void w_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
-		    mode_t mode, dev_t rdev)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, parent);
-	if (!srv && !watch_entry(bs, req, FUSE_MKNOD, false))
-		return;
-	ROUTE(bs, srv, mknod, fuse_reply_err(req, ENOSYS),
-	      req, parent, name, mode, rdev);
-}
-
-static void w_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
-		    mode_t mode)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, parent);
-	if (!srv && !watch_entry(bs, req, FUSE_MKDIR, false))
-		return;
-	ROUTE(bs, srv, mkdir, fuse_reply_err(req, ENOSYS),
-	      req, parent, name, mode);
-}
-
-static void w_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, parent), unlink, fuse_reply_err(req, ENOSYS),
-	      req, parent, name);
-}
-
-static void w_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, parent), rmdir, fuse_reply_err(req, ENOSYS),
-	      req, parent, name);
-}
-
-static void w_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
-		      const char *name)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, parent);
-	if (!srv && !watch_entry(bs, req, FUSE_SYMLINK, false))
-		return;
-	ROUTE(bs, srv, symlink, fuse_reply_err(req, ENOSYS),
-	      req, link, parent, name);
-}
-
-static void w_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     fuse_ino_t newparent, const char *newname,
-		     unsigned int flags)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, parent) || served(bs, newparent), rename,
-	      fuse_reply_err(req, ENOSYS),
-	      req, parent, name, newparent, newname, flags);
-}
-
-static void w_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
-		   const char *newname)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino) || served(bs, newparent);
-	if (!srv && !watch_entry(bs, req, FUSE_LINK, false))
-		return;
-	ROUTE(bs, srv, link, fuse_reply_err(req, ENOSYS),
-	      req, ino, newparent, newname);
-}
-
+/* OPEN and OPENDIR without a handler succeed, as libfuse answers them. */
 static void w_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fuse_bpf_session *bs;
+	struct fbpf_req r;
 
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), open, fuse_reply_open(req, fi),
-	      req, ino, fi);
+	if (!begin(req, &r))
+		return;
+	if (S(ino)) {
+		fbpf_count_library(r.bs, r.opcode);
+		B.open(&r, ino, fi);
+	} else if (r.bs->dops.open) {
+		r.bs->dops.open(req, ino, fi);
+	} else {
+		fuse_reply_open(req, fi);
+	}
 }
 
-static void w_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		   struct fuse_file_info *fi)
+static void w_opendir(fuse_req_t req, fuse_ino_t ino,
+		      struct fuse_file_info *fi)
 {
-	struct fuse_bpf_session *bs;
+	struct fbpf_req r;
 
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), read, fuse_reply_err(req, ENOSYS),
-	      req, ino, size, off, fi);
+	if (!begin(req, &r))
+		return;
+	if (S(ino)) {
+		fbpf_count_library(r.bs, r.opcode);
+		B.opendir(&r, ino, fi);
+	} else if (r.bs->dops.opendir) {
+		r.bs->dops.opendir(req, ino, fi);
+	} else {
+		fuse_reply_open(req, fi);
+	}
 }
 
-static void w_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		    size_t size, off_t off, struct fuse_file_info *fi)
+/* STATFS without a handler gets libfuse's default answer. */
+static void default_statfs(fuse_req_t req)
 {
-	struct fuse_bpf_session *bs;
+	struct statvfs buf;
 
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), write, fuse_reply_err(req, ENOSYS),
-	      req, ino, buf, size, off, fi);
+	memset(&buf, 0, sizeof(buf));
+	buf.f_namemax = 255;
+	buf.f_bsize = 512;
+	fuse_reply_statfs(req, &buf);
 }
 
-/* A write_buf request for a table that only has write. */
+static void w_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fbpf_req r;
+
+	if (!begin(req, &r))
+		return;
+	if (S(ino)) {
+		fbpf_count_library(r.bs, r.opcode);
+		B.statfs(&r, ino);
+	} else if (r.bs->dops.statfs) {
+		r.bs->dops.statfs(req, ino);
+	} else {
+		default_statfs(req);
+	}
+}
+
+/*
+ * CREATE is watched like the other replies that make an entry, but a
+ * TMPFILE the read hook handed over as a CREATE (see session.c) never
+ * reaches the daemon's create.  Should its parent have lost its backing
+ * meanwhile, the answer is the one the kernel gives for a file system
+ * without O_TMPFILE, for this request only.
+ */
+static void w_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, struct fuse_file_info *fi)
+{
+	struct fbpf_req r;
+	bool srv;
+
+	if (!begin(req, &r))
+		return;
+	srv = S(parent);
+	if (r.opcode == FUSE_TMPFILE && !srv) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	if (srv) {
+		fbpf_count_library(r.bs, r.opcode);
+		B.create(&r, parent, name, mode, fi);
+	} else if (!watch_entry(&r, FUSE_CREATE)) {
+		return;
+	} else if (r.bs->dops.create) {
+		r.bs->dops.create(req, parent, name, mode, fi);
+	} else {
+		fuse_reply_err(req, ENOSYS);
+	}
+}
+
+/* READDIRPLUS entries are watched only when the daemon makes them. */
+static void w_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			  off_t off, struct fuse_file_info *fi)
+{
+	struct fbpf_req r;
+
+	if (!begin(req, &r))
+		return;
+	if (S(ino)) {
+		fbpf_count_library(r.bs, r.opcode);
+		B.readdirplus(&r, ino, size, off, fi);
+	} else if (r.bs->dops.readdirplus) {
+		if (watch_entry(&r, FUSE_READDIRPLUS))
+			r.bs->dops.readdirplus(req, ino, size, off, fi);
+	} else {
+		fuse_reply_err(req, ENOSYS);
+	}
+}
+
+/* A write_buf request for a daemon that only has write. */
 static void write_from_buf(void (*write)(fuse_req_t, fuse_ino_t,
 					 const char *, size_t, off_t,
 					 struct fuse_file_info *),
@@ -435,331 +422,75 @@ static void write_from_buf(void (*write)(fuse_req_t, fuse_ino_t,
 	free(mem);
 }
 
+/*
+ * libfuse prefers write_buf once the wrapped table has it, so a daemon
+ * with only write gets its data through write_from_buf().
+ */
 static void w_write_buf(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_bufvec *bufv, off_t off,
 			struct fuse_file_info *fi)
 {
-	struct fuse_bpf_session *bs;
+	struct fbpf_req r;
 
-	SESSION_OR_EIO(bs, req);
-	if (served(bs, ino)) {
-		fbpf_count_library(bs);
-		if (B.write_buf)
-			B.write_buf(req, ino, bufv, off, fi);
-		else
-			write_from_buf(B.write, req, ino, bufv, off, fi);
-	} else if (bs->dops.write_buf) {
-		bs->dops.write_buf(req, ino, bufv, off, fi);
+	if (!begin(req, &r))
+		return;
+	if (S(ino)) {
+		fbpf_count_library(r.bs, r.opcode);
+		B.write_buf(&r, ino, bufv, off, fi);
+	} else if (r.bs->dops.write_buf) {
+		r.bs->dops.write_buf(req, ino, bufv, off, fi);
 	} else {
-		write_from_buf(bs->dops.write, req, ino, bufv, off, fi);
+		write_from_buf(r.bs->dops.write, req, ino, bufv, off, fi);
 	}
 }
 
-static void w_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, flush, reply_missing(bs, req, srv, B.flush != NULL, 0),
-	      req, ino, fi);
-}
-
-static void w_release(fuse_req_t req, fuse_ino_t ino,
-		      struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), release, fuse_reply_err(req, 0),
-	      req, ino, fi);
-}
-
-static void w_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-		    struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, fsync, reply_missing(bs, req, srv, B.fsync != NULL, 0),
-	      req, ino, datasync, fi);
-}
-
-static void w_opendir(fuse_req_t req, fuse_ino_t ino,
-		      struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), opendir, fuse_reply_open(req, fi),
-	      req, ino, fi);
-}
-
-static void w_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		      struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), readdir, fuse_reply_err(req, ENOSYS),
-	      req, ino, size, off, fi);
-}
-
-static void w_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
-			  off_t off, struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	if (!srv && bs->dops.readdirplus &&
-	    !watch_entry(bs, req, FUSE_READDIRPLUS, false))
-		return;
-	ROUTE(bs, srv, readdirplus, fuse_reply_err(req, ENOSYS),
-	      req, ino, size, off, fi);
-}
-
-static void w_releasedir(fuse_req_t req, fuse_ino_t ino,
-			 struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), releasedir, fuse_reply_err(req, 0),
-	      req, ino, fi);
-}
-
-static void w_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-		       struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, fsyncdir,
-	      reply_missing(bs, req, srv, B.fsyncdir != NULL,
-			    0),
-	      req, ino, datasync, fi);
-}
-
-static void w_statfs(fuse_req_t req, fuse_ino_t ino)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), statfs, default_statfs(req), req, ino);
-}
-
-static void w_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-		       const char *value, size_t size, int flags)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, setxattr,
-	      reply_missing(bs, req, srv, B.setxattr != NULL,
-			    EOPNOTSUPP),
-	      req, ino, name, value, size, flags);
-}
-
-static void w_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-		       size_t size)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, getxattr,
-	      reply_missing(bs, req, srv, B.getxattr != NULL,
-			    EOPNOTSUPP),
-	      req, ino, name, size);
-}
-
-static void w_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, listxattr,
-	      reply_missing(bs, req, srv, B.listxattr != NULL,
-			    EOPNOTSUPP),
-	      req, ino, size);
-}
-
-static void w_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, removexattr,
-	      reply_missing(bs, req, srv, B.removexattr != NULL,
-			    EOPNOTSUPP),
-	      req, ino, name);
-}
-
-static void w_access(fuse_req_t req, fuse_ino_t ino, int mask)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, access, reply_missing(bs, req, srv, B.access != NULL, 0),
-	      req, ino, mask);
-}
-
-static void w_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     mode_t mode, struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, parent);
-	/*
-	 * A TMPFILE the read hook handed over as a CREATE (see session.c)
-	 * never reaches the daemon's create.  Should its parent have lost
-	 * its backing meanwhile, the answer is the one the kernel gives for a
-	 * file system without O_TMPFILE, for this request only.
-	 */
-	if (fbpf_cur.opcode == FUSE_TMPFILE && !srv) {
-		fuse_reply_err(req, EOPNOTSUPP);
-		return;
-	}
-	if (!srv && !watch_entry(bs, req, FUSE_CREATE, false))
-		return;
-	ROUTE(bs, srv, create, fuse_reply_err(req, ENOSYS),
-	      req, parent, name, mode, fi);
-}
-
-static void w_getlk(fuse_req_t req, fuse_ino_t ino,
-		    struct fuse_file_info *fi, struct flock *lock)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), getlk, fuse_reply_err(req, ENOSYS),
-	      req, ino, fi, lock);
-}
-
-static void w_setlk(fuse_req_t req, fuse_ino_t ino,
-		    struct fuse_file_info *fi, struct flock *lock, int sleep)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), setlk, fuse_reply_err(req, ENOSYS),
-	      req, ino, fi, lock, sleep);
-}
-
-static void w_bmap(fuse_req_t req, fuse_ino_t ino, size_t blocksize,
-		   uint64_t idx)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), bmap, fuse_reply_err(req, ENOSYS),
-	      req, ino, blocksize, idx);
-}
-
-static void w_ioctl(fuse_req_t req, fuse_ino_t ino, int cmd, void *arg,
-		    struct fuse_file_info *fi, unsigned int flags,
-		    const void *in_buf, size_t in_bufsz, size_t out_bufsz)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), ioctl, fuse_reply_err(req, ENOSYS),
-	      req, ino, cmd, arg, fi, flags, in_buf, in_bufsz, out_bufsz);
-}
-
-static void poll_unsupported(fuse_req_t req, struct fuse_pollhandle *ph)
-{
-	if (ph)
-		fuse_pollhandle_destroy(ph);
-	fuse_reply_err(req, ENOSYS);
-}
-
+/* POLL without a handler must still free the poll handle. */
 static void w_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		   struct fuse_pollhandle *ph)
 {
-	struct fuse_bpf_session *bs;
+	struct fbpf_req r;
+	bool srv;
 
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), poll, poll_unsupported(req, ph),
-	      req, ino, fi, ph);
+	if (!begin(req, &r))
+		return;
+	srv = S(ino);
+	if (srv)
+		fbpf_count_library(r.bs, r.opcode);
+	if (srv && B.poll) {
+		B.poll(&r, ino, fi, ph);
+	} else if (!srv && r.bs->dops.poll) {
+		r.bs->dops.poll(req, ino, fi, ph);
+	} else {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_err(req, ENOSYS);
+	}
 }
 
+/*
+ * Once flock reaches userspace for the library, a daemon's node whose
+ * daemon cannot lock answers ENOLCK, as a file system without locking
+ * does.
+ */
 static void w_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		    int op)
 {
-	struct fuse_bpf_session *bs;
+	struct fbpf_req r;
 	bool srv;
 
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	/*
-	 * Once flock reaches userspace for the library, a daemon's node
-	 * whose daemon cannot lock answers ENOLCK, as a file system without
-	 * locking does.
-	 */
-	ROUTE(bs, srv, flock,
-	      fuse_reply_err(req, !srv && lib_flock(bs) ? ENOLCK : ENOSYS),
-	      req, ino, fi, op);
+	if (!begin(req, &r))
+		return;
+	srv = S(ino);
+	if (srv) {
+		fbpf_count_library(r.bs, r.opcode);
+		B.flock(&r, ino, fi, op);
+	} else if (r.bs->dops.flock) {
+		r.bs->dops.flock(req, ino, fi, op);
+	} else {
+		fuse_reply_err(req, lib_flock(r.bs) ? ENOLCK : ENOSYS);
+	}
 }
-
-static void w_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
-			off_t offset, off_t length, struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino);
-	ROUTE(bs, srv, fallocate,
-	      reply_missing(bs, req, srv, B.fallocate != NULL,
-			    EOPNOTSUPP),
-	      req, ino, mode, offset, length, fi);
-}
-
-static void w_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
-			      off_t off_in, struct fuse_file_info *fi_in,
-			      fuse_ino_t ino_out, off_t off_out,
-			      struct fuse_file_info *fi_out, size_t len,
-			      int flags)
-{
-	struct fuse_bpf_session *bs;
-	bool srv;
-
-	SESSION_OR_EIO(bs, req);
-	srv = served(bs, ino_in);
-	ROUTE(bs, srv, copy_file_range,
-	      reply_missing(bs, req, srv, B.copy_file_range != NULL,
-			    EOPNOTSUPP),
-	      req, ino_in, off_in, fi_in, ino_out, off_out, fi_out, len, flags);
-}
-
-static void w_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
-		    struct fuse_file_info *fi)
-{
-	struct fuse_bpf_session *bs;
-
-	SESSION_OR_EIO(bs, req);
-	ROUTE(bs, served(bs, ino), lseek, fuse_reply_err(req, ENOSYS),
-	      req, ino, off, whence, fi);
-}
+#undef S
 
 /* ---------------------------------------------------------------------- */
 
@@ -775,50 +506,24 @@ void fbpf_dispatch_build(const struct fuse_bpf_session *bs,
 	bool lib = bs->cfg.mode != FUSE_BPF_MODE_KERNEL;
 
 #define HAS(op) (d->op || (lib && B.op))
+#define FBPF_INSTALL(op, who, watch, nosys, shared, params, args)	\
+	o->op = HAS(op) ? w_##op : NULL;
 	memset(o, 0, sizeof(*o));
 	o->init = w_init;
 	o->destroy = w_destroy;
-	o->lookup = w_lookup;
 	o->forget = w_forget;
 	o->forget_multi = d->forget_multi ? w_forget_multi : NULL;
 	o->retrieve_reply = d->retrieve_reply;
-	o->getattr = HAS(getattr) ? w_getattr : NULL;
-	o->setattr = HAS(setattr) ? w_setattr : NULL;
-	o->readlink = HAS(readlink) ? w_readlink : NULL;
-	o->mknod = HAS(mknod) ? w_mknod : NULL;
-	o->mkdir = HAS(mkdir) ? w_mkdir : NULL;
-	o->unlink = HAS(unlink) ? w_unlink : NULL;
-	o->rmdir = HAS(rmdir) ? w_rmdir : NULL;
-	o->symlink = HAS(symlink) ? w_symlink : NULL;
-	o->rename = HAS(rename) ? w_rename : NULL;
-	o->link = HAS(link) ? w_link : NULL;
+	FBPF_ROUTED_OPS(FBPF_INSTALL)
+	o->lookup = w_lookup;
 	o->open = HAS(open) ? w_open : NULL;
-	o->read = HAS(read) ? w_read : NULL;
-	o->write = HAS(write) ? w_write : NULL;
-	o->write_buf = HAS(write_buf) ? w_write_buf : NULL;
-	o->flush = HAS(flush) ? w_flush : NULL;
-	o->release = HAS(release) ? w_release : NULL;
-	o->fsync = HAS(fsync) ? w_fsync : NULL;
 	o->opendir = HAS(opendir) ? w_opendir : NULL;
-	o->readdir = HAS(readdir) ? w_readdir : NULL;
-	o->readdirplus = HAS(readdirplus) ? w_readdirplus : NULL;
-	o->releasedir = HAS(releasedir) ? w_releasedir : NULL;
-	o->fsyncdir = HAS(fsyncdir) ? w_fsyncdir : NULL;
 	o->statfs = HAS(statfs) ? w_statfs : NULL;
-	o->setxattr = HAS(setxattr) ? w_setxattr : NULL;
-	o->getxattr = HAS(getxattr) ? w_getxattr : NULL;
-	o->listxattr = HAS(listxattr) ? w_listxattr : NULL;
-	o->removexattr = HAS(removexattr) ? w_removexattr : NULL;
-	o->access = HAS(access) ? w_access : NULL;
 	o->create = HAS(create) ? w_create : NULL;
-	o->getlk = HAS(getlk) ? w_getlk : NULL;
-	o->setlk = HAS(setlk) ? w_setlk : NULL;
-	o->bmap = HAS(bmap) ? w_bmap : NULL;
-	o->ioctl = HAS(ioctl) ? w_ioctl : NULL;
+	o->readdirplus = HAS(readdirplus) ? w_readdirplus : NULL;
+	o->write_buf = HAS(write_buf) ? w_write_buf : NULL;
 	o->poll = HAS(poll) ? w_poll : NULL;
 	o->flock = HAS(flock) ? w_flock : NULL;
-	o->fallocate = HAS(fallocate) ? w_fallocate : NULL;
-	o->copy_file_range = HAS(copy_file_range) ? w_copy_file_range : NULL;
-	o->lseek = HAS(lseek) ? w_lseek : NULL;
+#undef FBPF_INSTALL
 #undef HAS
 }

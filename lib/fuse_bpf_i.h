@@ -2,20 +2,24 @@
 /*
  * libfuse-bpf internal interfaces.
  *
- * Who owns what:
+ * Which file owns what:
  *   session.c     the session, libfuse custom-io hooks, INIT handling,
  *                 mode selection, counters, the per-thread request record
+ *                 (dispatch_i.h, shared with dispatch.c alone)
  *   dispatch.c    the wrapped fuse_lowlevel_ops: which requests the library
- *                 serves and which reach the daemon
- *   reply.c       block encoding, fuse_bpf_reply_entry(), routing of
- *                 replies through FUSE_DEV_IOC_BPF_RESPONSE, passthrough
- *                 OPEN/CREATE reply patching
+ *                 serves and which reach the daemon (FBPF_ROUTED_OPS)
+ *   reply.c       block encoding, fuse_bpf_reply_entry(), the session's
+ *                 table of pending replies, routing of replies through
+ *                 FUSE_DEV_IOC_BPF_RESPONSE, passthrough OPEN/CREATE
+ *                 reply patching
  *   probe.c       kernel feature probing
  *   mount.c       mount(2), no_daemon mounts, unmount
  *   config.c      struct fuse_bpf_config
  *   nodes.c       the backed-node table
- *   backing_ops.c every operation on a backed node, served from its
- *                 backing fd (the userspace and passthrough modes)
+ *   backing*.c    every operation on a backed node, served from its
+ *                 backing fd (the userspace and passthrough modes), by
+ *                 kind of object (backing_i.h); creds.c acting as the
+ *                 caller
  */
 #ifndef FUSE_BPF_I_H_
 #define FUSE_BPF_I_H_
@@ -63,35 +67,30 @@ struct fuse_bpf_session {
 };
 
 /*
- * The request being dispatched by this thread.  The custom-io read hook
- * fills it before libfuse dispatches, and libfuse dispatches in the thread
- * that read the request, in both the single and multi-threaded loops.
+ * What the library's handling of one request needs to know of it beyond
+ * libfuse's arguments.  dispatch.c fills it from what the read hook
+ * recorded (dispatch_i.h) and passes it down explicitly.
  */
-struct fbpf_cur_req {
+struct fbpf_req {
+	fuse_req_t req;
 	struct fuse_bpf_session *bs;
 	uint64_t unique;
+	/* The opcode read: FUSE_TMPFILE for a TMPFILE served as a CREATE. */
 	uint32_t opcode;
-	uint64_t nodeid;
 	/*
 	 * A WRITE, OPEN or CREATE asks that set-user-ID and set-group-ID be
 	 * cleared as the caller's write would clear them (FUSE_HANDLE_KILLPRIV_V2).
 	 */
 	bool kill_suidgid;
 };
-extern _Thread_local struct fbpf_cur_req fbpf_cur;
 
 /* session.c */
-static inline struct fuse_bpf_session *fbpf_session_of(fuse_req_t req)
-{
-	(void)req;
-	return fbpf_cur.bs;
-}
 static inline enum fuse_bpf_mode fbpf_mode(struct fuse_bpf_session *bs)
 {
 	return (enum fuse_bpf_mode)atomic_load(&bs->mode);
 }
-/* Count a request of the current thread as served by the library. */
-void fbpf_count_library(struct fuse_bpf_session *bs);
+/* Count a request of @opcode as served by the library. */
+void fbpf_count_library(struct fuse_bpf_session *bs, uint32_t opcode);
 
 /* reply.c: passthrough mode */
 /* Register @fd with FUSE_DEV_IOC_BACKING_OPEN: backing id > 0 or -errno. */
@@ -99,13 +98,14 @@ int fbpf_passthrough_register(struct fuse_bpf_session *bs, int fd);
 /* FUSE_DEV_IOC_BACKING_CLOSE. */
 void fbpf_passthrough_unregister(struct fuse_bpf_session *bs, int id);
 /*
- * Reply to the current OPEN (or CREATE) request with FOPEN_PASSTHROUGH and
- * @backing_id; must be called from the dispatching thread.
+ * Reply to the OPEN (or CREATE, or TMPFILE served as one) request @r with
+ * FOPEN_PASSTHROUGH and @backing_id: the writev hook sets them in the
+ * reply of @r's unique.
  */
-int fbpf_reply_open_passthrough(fuse_req_t req,
+int fbpf_reply_open_passthrough(const struct fbpf_req *r,
 				const struct fuse_file_info *fi,
 				int backing_id);
-int fbpf_reply_create_passthrough(fuse_req_t req,
+int fbpf_reply_create_passthrough(const struct fbpf_req *r,
 				  const struct fuse_entry_param *e,
 				  const struct fuse_file_info *fi,
 				  int backing_id);
@@ -131,13 +131,147 @@ bool fbpf_nodes_serves(struct fuse_bpf_session *bs, fuse_ino_t ino);
 bool fbpf_nodes_forget(struct fuse_bpf_session *bs, fuse_ino_t ino,
 		       uint64_t nlookup);
 
+#define FBPF_UNPAREN(...) __VA_ARGS__
+
 /*
- * backing_ops.c: every operation on a served node.  A request reaches one
- * of these only when fbpf_nodes_serves() holds for its node (for rename and
- * link: for either node; the op itself answers EXDEV when only one is).
- * forget/forget_multi/init/destroy are not used from this table.
+ * Every operation dispatch.c routes by the same rule, one row each:
+ *
+ *   X(op, who, watch, nosys, shared, params, args)
+ *
+ * op      the member of struct fuse_lowlevel_ops
+ * who     whether the library serves the request: an expression of
+ *         S(node) (the library serves that node) over the arguments
+ * watch   for a request the daemon serves: the opcode whose reply must
+ *         carry no node id of the library's range (0: no check)
+ * nosys   the reply when the chosen table has no handler (what libfuse
+ *         3.14 answers for a missing handler: ENOSYS, or 0 for releases)
+ * shared  the reply instead for a daemon without the handler whose mount
+ *         has library-served nodes, where the kernel would remember ENOSYS
+ *         for the whole mount (dispatch.c, reply_missing())
+ * params  the handler's parameters after the request
+ * args    the same as arguments
+ *
+ * The operations with a rule of their own are written out in dispatch.c.
  */
-extern const struct fuse_lowlevel_ops fbpf_backing_ops;
+#define FBPF_ROUTED_OPS(X)						\
+	X(lookup, S(parent), FUSE_LOOKUP, ENOSYS, ENOSYS,		\
+	  (fuse_ino_t parent, const char *name), (parent, name))	\
+	X(getattr, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, struct fuse_file_info *fi), (ino, fi))	\
+	X(setattr, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, struct stat *attr, int to_set,		\
+	   struct fuse_file_info *fi), (ino, attr, to_set, fi))		\
+	X(readlink, S(ino), 0, ENOSYS, ENOSYS, (fuse_ino_t ino), (ino))	\
+	X(mknod, S(parent), FUSE_MKNOD, ENOSYS, ENOSYS,			\
+	  (fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev), \
+	  (parent, name, mode, rdev))					\
+	X(mkdir, S(parent), FUSE_MKDIR, ENOSYS, ENOSYS,			\
+	  (fuse_ino_t parent, const char *name, mode_t mode),		\
+	  (parent, name, mode))						\
+	X(unlink, S(parent), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t parent, const char *name), (parent, name))	\
+	X(rmdir, S(parent), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t parent, const char *name), (parent, name))	\
+	X(symlink, S(parent), FUSE_SYMLINK, ENOSYS, ENOSYS,		\
+	  (const char *link, fuse_ino_t parent, const char *name),	\
+	  (link, parent, name))						\
+	X(rename, S(parent) || S(newparent), 0, ENOSYS, ENOSYS,		\
+	  (fuse_ino_t parent, const char *name, fuse_ino_t newparent,	\
+	   const char *newname, unsigned int flags),			\
+	  (parent, name, newparent, newname, flags))			\
+	X(link, S(ino) || S(newparent), FUSE_LINK, ENOSYS, ENOSYS,	\
+	  (fuse_ino_t ino, fuse_ino_t newparent, const char *newname),	\
+	  (ino, newparent, newname))					\
+	X(read, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, size_t size, off_t off,			\
+	   struct fuse_file_info *fi), (ino, size, off, fi))		\
+	X(write, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, const char *buf, size_t size, off_t off,	\
+	   struct fuse_file_info *fi), (ino, buf, size, off, fi))	\
+	X(flush, S(ino), 0, ENOSYS, 0,					\
+	  (fuse_ino_t ino, struct fuse_file_info *fi), (ino, fi))	\
+	X(release, S(ino), 0, 0, 0,					\
+	  (fuse_ino_t ino, struct fuse_file_info *fi), (ino, fi))	\
+	X(fsync, S(ino), 0, ENOSYS, 0,					\
+	  (fuse_ino_t ino, int datasync, struct fuse_file_info *fi),	\
+	  (ino, datasync, fi))						\
+	X(readdir, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, size_t size, off_t off,			\
+	   struct fuse_file_info *fi), (ino, size, off, fi))		\
+	X(releasedir, S(ino), 0, 0, 0,					\
+	  (fuse_ino_t ino, struct fuse_file_info *fi), (ino, fi))	\
+	X(fsyncdir, S(ino), 0, ENOSYS, 0,				\
+	  (fuse_ino_t ino, int datasync, struct fuse_file_info *fi),	\
+	  (ino, datasync, fi))						\
+	X(setxattr, S(ino), 0, ENOSYS, EOPNOTSUPP,			\
+	  (fuse_ino_t ino, const char *name, const char *value,		\
+	   size_t size, int flags), (ino, name, value, size, flags))	\
+	X(getxattr, S(ino), 0, ENOSYS, EOPNOTSUPP,			\
+	  (fuse_ino_t ino, const char *name, size_t size),		\
+	  (ino, name, size))						\
+	X(listxattr, S(ino), 0, ENOSYS, EOPNOTSUPP,			\
+	  (fuse_ino_t ino, size_t size), (ino, size))			\
+	X(removexattr, S(ino), 0, ENOSYS, EOPNOTSUPP,			\
+	  (fuse_ino_t ino, const char *name), (ino, name))		\
+	X(access, S(ino), 0, ENOSYS, 0, (fuse_ino_t ino, int mask),	\
+	  (ino, mask))							\
+	X(getlk, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, struct fuse_file_info *fi, struct flock *lock), \
+	  (ino, fi, lock))						\
+	X(setlk, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, struct fuse_file_info *fi, struct flock *lock, \
+	   int sleep), (ino, fi, lock, sleep))				\
+	X(bmap, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, size_t blocksize, uint64_t idx),		\
+	  (ino, blocksize, idx))					\
+	X(ioctl, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, int cmd, void *arg, struct fuse_file_info *fi, \
+	   unsigned int flags, const void *in_buf, size_t in_bufsz,	\
+	   size_t out_bufsz),						\
+	  (ino, cmd, arg, fi, flags, in_buf, in_bufsz, out_bufsz))	\
+	X(fallocate, S(ino), 0, ENOSYS, EOPNOTSUPP,			\
+	  (fuse_ino_t ino, int mode, off_t offset, off_t length,	\
+	   struct fuse_file_info *fi), (ino, mode, offset, length, fi))	\
+	X(copy_file_range, S(ino_in), 0, ENOSYS, EOPNOTSUPP,		\
+	  (fuse_ino_t ino_in, off_t off_in, struct fuse_file_info *fi_in, \
+	   fuse_ino_t ino_out, off_t off_out, struct fuse_file_info *fi_out, \
+	   size_t len, int flags),					\
+	  (ino_in, off_in, fi_in, ino_out, off_out, fi_out, len, flags)) \
+	X(lseek, S(ino), 0, ENOSYS, ENOSYS,				\
+	  (fuse_ino_t ino, off_t off, int whence,			\
+	   struct fuse_file_info *fi), (ino, off, whence, fi))
+
+/*
+ * The library's handlers of requests on served nodes (backing*.c): the
+ * request's fbpf_req first, then libfuse's arguments.  A request reaches
+ * one only when the library serves its node (for rename and link: either
+ * node; the handler answers EXDEV when only one is).  NULL where the
+ * library has none (the reply is then the table row's nosys).
+ */
+#define FBPF_BACKING_MEMBER(op, who, watch, nosys, shared, params, args) \
+	void (*op)(const struct fbpf_req *r, FBPF_UNPAREN params);
+struct fbpf_backing_ops {
+	FBPF_ROUTED_OPS(FBPF_BACKING_MEMBER)
+	void (*open)(const struct fbpf_req *r, fuse_ino_t ino,
+		     struct fuse_file_info *fi);
+	void (*opendir)(const struct fbpf_req *r, fuse_ino_t ino,
+			struct fuse_file_info *fi);
+	void (*statfs)(const struct fbpf_req *r, fuse_ino_t ino);
+	void (*create)(const struct fbpf_req *r, fuse_ino_t parent,
+		       const char *name, mode_t mode,
+		       struct fuse_file_info *fi);
+	void (*readdirplus)(const struct fbpf_req *r, fuse_ino_t ino,
+			    size_t size, off_t off, struct fuse_file_info *fi);
+	void (*write_buf)(const struct fbpf_req *r, fuse_ino_t ino,
+			  struct fuse_bufvec *bufv, off_t off,
+			  struct fuse_file_info *fi);
+	void (*poll)(const struct fbpf_req *r, fuse_ino_t ino,
+		     struct fuse_file_info *fi, struct fuse_pollhandle *ph);
+	void (*flock)(const struct fbpf_req *r, fuse_ino_t ino,
+		      struct fuse_file_info *fi, int op);
+};
+#undef FBPF_BACKING_MEMBER
+extern const struct fbpf_backing_ops fbpf_backing_ops;
 
 /* ---------------------------------------------------------------------- */
 /* Session core internals (session.c, dispatch.c, reply.c, mount.c,       */
@@ -301,7 +435,7 @@ struct fbpf_core {
 	/* session.c: the list of sessions the custom-io hooks search. */
 	struct fuse_bpf_session *registry_next;
 	bool registered;
-	/* backing_ops.c: threads waiting for a flock() on a backed file. */
+	/* backing_file.c: threads waiting for a flock() on a backed file. */
 	_Atomic unsigned int lock_waiters;
 	_Atomic bool stopping;		/* destroy waits for lock_waiters */
 };
@@ -316,8 +450,8 @@ static inline struct fbpf_core *fbpf_core_of(struct fuse_bpf_session *bs)
  */
 int fbpf_session_may_back(struct fuse_bpf_session *bs, const char **why);
 
-/* Undo one fbpf_count_library() of the current thread's request. */
-void fbpf_uncount_library(struct fuse_bpf_session *bs);
+/* Undo one fbpf_count_library(). */
+void fbpf_uncount_library(struct fuse_bpf_session *bs, uint32_t opcode);
 
 /* dispatch.c: the wrapped operations libfuse calls for @bs. */
 void fbpf_dispatch_build(const struct fuse_bpf_session *bs,

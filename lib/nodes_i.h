@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * libfuse-bpf: the backed-node table, as seen by backing_ops.c.
+ * libfuse-bpf: the backed-node table, as seen by the backing*.c files.
  *
  * Copyright (C) 2026 The libfuse-bpf authors
  */

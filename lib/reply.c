@@ -408,8 +408,9 @@ int fbpf_validate_blocks(const struct fuse_bpf_block *blocks, size_t n,
 }
 
 ssize_t fbpf_encode_lookup_reply(void *buf, size_t size, uint64_t unique,
-				  const void *eo, const struct fuse_bpf_block *blocks,
-				  size_t nblocks)
+				 const void *eo,
+				 const struct fuse_bpf_block *blocks,
+				 size_t nblocks)
 {
 	struct fuse_out_header oh;
 	struct fuse_bpf_entry_out be;
@@ -501,10 +502,11 @@ static void fill_entry_out(struct fuse_entry_out *eo,
 }
 
 /*
- * Hand the encoded reply to request @unique to the kernel, through the ioctl when it
- * carries blocks and through write() otherwise, and only then free @req.
- * On failure nothing reached the kernel and @req is still the caller's,
- * unlike after a fuse_reply_*() call, which frees it whatever happens.
+ * Hand the encoded reply to request @unique to the kernel, through the
+ * ioctl when it carries blocks and through write() otherwise, and only
+ * then free @req.  On failure nothing reached the kernel and @req is
+ * still the caller's, unlike after a fuse_reply_*() call, which frees it
+ * whatever happens.
  */
 static int deliver(struct fuse_bpf_session *bs, uint64_t unique,
 		   fuse_req_t req, const char *buf, size_t len, bool blocks)
@@ -535,9 +537,9 @@ static ssize_t encode_entry(char *buf, size_t size, uint64_t unique,
 	return fbpf_encode_lookup_reply(buf, size, unique, &eo, blocks, n);
 }
 
-#define ENTRY_REPLY_MAX (sizeof(struct fuse_out_header) + \
-			 sizeof(struct fuse_entry_out) + \
-			 FUSE_BPF_MAX_ENTRIES * sizeof(struct fuse_bpf_entry_out))
+#define ENTRY_REPLY_MAX						\
+	(sizeof(struct fuse_out_header) + sizeof(struct fuse_entry_out) + \
+	 FUSE_BPF_MAX_ENTRIES * sizeof(struct fuse_bpf_entry_out))
 
 static int reply_entry_kernel(struct fuse_bpf_session *bs,
 			      uint64_t unique, fuse_req_t req,
@@ -704,46 +706,36 @@ void fbpf_passthrough_unregister(struct fuse_bpf_session *bs, int id)
 			 id, strerror(errno));
 }
 
-/*
- * The reply of the current request, @opcode, gets FOPEN_PASSTHROUGH.  A
- * TMPFILE is served as a CREATE (see session.c) and has CREATE's reply.
- */
-static int add_passthrough(fuse_req_t req, uint32_t opcode, int backing_id)
+/* The reply of @r gets FOPEN_PASSTHROUGH and @backing_id on its way out. */
+static int add_passthrough(const struct fbpf_req *r, uint32_t opcode,
+			   int backing_id)
 {
-	struct fuse_bpf_session *bs = fbpf_cur.bs;
-	bool same = fbpf_cur.opcode == opcode ||
-		    (opcode == FUSE_CREATE && fbpf_cur.opcode == FUSE_TMPFILE);
-
-	if (!bs || !same) {
-		fuse_log(FUSE_LOG_ERR,
-			 "fuse-bpf: passthrough reply outside of the dispatching thread\n");
-		return -EINVAL;
-	}
 	if (backing_id <= 0)
 		return -EINVAL;
-	return fbpf_pending_add(bs, fbpf_cur.unique, req, opcode,
+	return fbpf_pending_add(r->bs, r->unique, r->req, opcode,
 				FBPF_PEND_PASSTHROUGH, backing_id);
 }
 
-int fbpf_reply_open_passthrough(fuse_req_t req,
+int fbpf_reply_open_passthrough(const struct fbpf_req *r,
 				const struct fuse_file_info *fi,
 				int backing_id)
 {
-	int err = add_passthrough(req, FUSE_OPEN, backing_id);
+	int err = add_passthrough(r, FUSE_OPEN, backing_id);
 
 	if (err)
 		return err;
-	return fuse_reply_open(req, fi);
+	return fuse_reply_open(r->req, fi);
 }
 
-int fbpf_reply_create_passthrough(fuse_req_t req,
+/* A TMPFILE is served as a CREATE (see session.c) and has CREATE's reply. */
+int fbpf_reply_create_passthrough(const struct fbpf_req *r,
 				  const struct fuse_entry_param *e,
 				  const struct fuse_file_info *fi,
 				  int backing_id)
 {
-	int err = add_passthrough(req, FUSE_CREATE, backing_id);
+	int err = add_passthrough(r, FUSE_CREATE, backing_id);
 
 	if (err)
 		return err;
-	return fuse_reply_create(req, e, fi);
+	return fuse_reply_create(r->req, e, fi);
 }

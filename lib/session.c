@@ -11,7 +11,7 @@
  * the INIT reply for passthrough and hands replies that need inspection to
  * reply.c).
  */
-#include "fuse_bpf_i.h"
+#include "dispatch_i.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -405,19 +405,15 @@ int fbpf_session_may_back(struct fuse_bpf_session *bs, const char **why)
 /* Counters                                                               */
 /* ---------------------------------------------------------------------- */
 
-void fbpf_count_library(struct fuse_bpf_session *bs)
+void fbpf_count_library(struct fuse_bpf_session *bs, uint32_t op)
 {
-	uint32_t op = fbpf_cur.opcode;
-
 	if (bs && op < FBPF_OPCODE_MAX)
 		atomic_fetch_add_explicit(&bs->library[op], 1,
 					  memory_order_relaxed);
 }
 
-void fbpf_uncount_library(struct fuse_bpf_session *bs)
+void fbpf_uncount_library(struct fuse_bpf_session *bs, uint32_t op)
 {
-	uint32_t op = fbpf_cur.opcode;
-
 	if (bs && op < FBPF_OPCODE_MAX)
 		atomic_fetch_sub_explicit(&bs->library[op], 1,
 					  memory_order_relaxed);
@@ -678,7 +674,7 @@ void fuse_bpf_session_destroy(struct fuse_bpf_session *bs)
 	core = fbpf_core_of(bs);
 	fuse_bpf_session_unmount(bs);
 	if (core) {
-		/* Waiting flocks answer once they see this (backing_ops.c). */
+		/* Waiting flocks answer once they see this (backing_file.c). */
 		atomic_store(&core->stopping, true);
 		while (atomic_load(&core->lock_waiters))
 			usleep(1000);

@@ -22,6 +22,7 @@
  * request is answered; the counters count every request read, and never
  * more served by the library than reached userspace.
  */
+#include "dispatch_i.h"
 #include "fuzz_session.h"
 
 #include <errno.h>

@@ -16,6 +16,7 @@
  * one error reply carrying its unique, and stops the session; any other
  * request is never answered here.
  */
+#include "dispatch_i.h"
 #include "fuzz_session.h"
 
 #include <errno.h>

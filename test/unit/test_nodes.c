@@ -103,7 +103,7 @@ static int make_file(struct fixture *f, const char *name)
 	return fd;
 }
 
-/* What backing_ops does for a lookup: add with a fresh O_PATH fd. */
+/* What a lookup in backing_dir.c does: add with a fresh O_PATH fd. */
 static fuse_ino_t add_name(struct fixture *f, const char *name)
 {
 	int fd = openat(f->dirfd, name, O_PATH | O_NOFOLLOW);
