@@ -19,13 +19,16 @@ set -eu
 # clang and libclang-rt-14-dev (libFuzzer, the sanitizers' runtime) build
 # the library's fuzz targets (test/fuzz); valgrind runs the valgrind setup
 # of the unit and host suites.
+# doxygen builds the API reference (ninja doc, the doc suite), which also
+# renders the manual pages with man-db and groff-base.
 pkgs="gcc gcc-12 make pkg-config meson ninja-build
 	fuse3 libfuse3-dev libcmocka-dev
 	attr acl e2fsprogs xz-utils cpio kmod bc flex bison libelf-dev libssl-dev
 	busybox-static qemu-system-x86 python3 dwarves
 	debhelper dh-dkms dkms
 	fio bindfs gnuplot-nox
-	clang libclang-rt-14-dev valgrind"
+	clang libclang-rt-14-dev valgrind
+	doxygen man-db groff-base"
 
 missing=
 for p in $pkgs; do

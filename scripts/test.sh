@@ -27,6 +27,9 @@
 #   kernel-check-V      ~3-4 min: one W=1 build per patch (15 + coexist),
 #                       incremental in one tree, plus checkpatch (~2 s)
 #   unit+host           ~1 min
+#   doc                 seconds: Doxygen over the public headers (a
+#                       warning fails), every exported function and example
+#                       has its manual page and man renders each cleanly
 #   guest               ~9-11 min per series: one QEMU (TCG) boot per test,
 #                       conformance, ext4, stock and stress the longest
 #   bench               ~4-6 min: bench/ci.sh, one round of tiny
@@ -90,6 +93,8 @@ for v in $series; do
 done
 phase unit+host meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite unit --suite host
+phase doc meson test -C "$build" --print-errorlogs --num-processes 2 \
+	--suite doc
 phase guest meson test -C "$build" --print-errorlogs --num-processes 1 \
 	--suite guest
 phase bench sh bench/ci.sh "$build"
