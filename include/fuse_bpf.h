@@ -63,6 +63,7 @@
 #define FUSE_BPF_H_
 
 #ifndef FUSE_USE_VERSION
+/** The libfuse API level, unless the daemon chose one (3.4 or newer). */
 #define FUSE_USE_VERSION 34
 #endif
 

@@ -57,6 +57,7 @@ struct fuse_bpf_entry_out {
 };
 
 #ifndef FUSE_DEV_IOC_MAGIC
+/** The ioctl type of the FUSE device, as <linux/fuse.h> has it. */
 #define FUSE_DEV_IOC_MAGIC 229
 #endif
 
