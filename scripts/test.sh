@@ -26,12 +26,19 @@
 #                       brings its guest modules up to date)
 #   kernel-check-V      ~3-4 min: one W=1 build per patch (15 + coexist),
 #                       incremental in one tree, plus checkpatch (~2 s)
+#   kernel-debug        ~8 min: Debian's linux-source of the newest series
+#                       with the series built in, allnoconfig plus
+#                       kernel/debug/guest-debug.config (KASAN, lockdep,
+#                       kmemleak, UBSAN, failslab); ~15 CPU-minutes
 #   unit+host           ~1 min
 #   doc                 seconds: Doxygen over the public headers (a
 #                       warning fails), every exported function and example
 #                       has its manual page and man renders each cleanly
 #   guest               ~9-11 min per series: one QEMU (TCG) boot per test,
 #                       conformance, ext4, stock and stress the longest
+#   guest-debug         the guest tests again on the debug kernel, each
+#                       about three times slower (see the measured figures
+#                       in test/guest/README.md)
 #   bench               ~4-6 min: bench/ci.sh, one round of tiny
 #                       workloads on the host (tmpfs, ext4) and in one
 #                       guest; checks that the tables and plots appear
@@ -91,12 +98,17 @@ done
 for v in $series; do
 	phase "kernel-check-$v" sh kernel/check.sh "$KCACHE/$v"
 done
+# The debug kernel: the newest series built in (kernel/debug).
+newest=${series##* }
+phase kernel-debug ninja -C "$build" "test/guest/debug-kernel-$newest.env"
 phase unit+host meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite unit --suite host
 phase doc meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite doc
 phase guest meson test -C "$build" --print-errorlogs --num-processes 1 \
 	--suite guest
+phase guest-debug meson test -C "$build" --print-errorlogs --num-processes 1 \
+	--suite guest-debug
 phase bench sh bench/ci.sh "$build"
 phase packaging meson test -C "$build" --print-errorlogs --num-processes 1 \
 	--suite packaging

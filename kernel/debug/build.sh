@@ -14,6 +14,9 @@
 #              applied last time, applies the current ones and rebuilds
 #              only what changed)
 # OUT/bzImage  the kernel
+# OUT/failslab-range  the text of fs/fuse ("START END FIRST-FUNCTION"),
+#              for failslab's stack trace filter (run-guest.sh passes it to
+#              the guest as /etc/failslab-range)
 # OUT/env      a cache env for test/guest/run-guest.sh: SERIES, KVER,
 #              VMLINUZ, FUSE=builtin (no stock fuse.ko, no fuse-bpf.ko to
 #              load), MODULES (every guest module is built in)
@@ -38,6 +41,20 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 tree="$out/src"
 start=$(date +%s)
+
+# One build at a time in OUT; nothing to do when the series, the
+# configuration fragment and this script are what the last build used.
+exec 9>"$out/.lock"
+flock 9
+key=$(cat "$0" "$fragment" $(for p in $KPATCHES; do
+	echo "$KSERIES/patches/$p"
+done) | sha256sum | cut -d' ' -f1)
+if [ -f "$out/bzImage" ] && [ -f "$out/env" ] &&
+	[ "$(cat "$out/stamp" 2>/dev/null)" = "$key" ]; then
+	echo "build.sh: $out/bzImage is up to date"
+	exit 0
+fi
+rm -f "$out/stamp"
 
 # The full source: linux-source-SERIES.tar.xz inside the deb fetch.sh keeps.
 if [ ! -f "$tree/Makefile" ]; then
@@ -116,6 +133,7 @@ if ! cmp -s "$cfg" "$tree/.config"; then
 else
 	rm -f "$cfg"
 fi
+rm -f "$cfg.old"
 
 log="$out/build.log"
 if ! make -C "$tree" -j"$(nproc)" bzImage >"$log" 2>&1; then
@@ -128,6 +146,34 @@ if grep -E '^fs/fuse/.*(warning|error):' "$log" >&2; then
 	exit 1
 fi
 cp "$tree/arch/x86/boot/bzImage" "$out/bzImage"
+
+# The text of fs/fuse in the kernel, for failslab's stack trace filter
+# (test/guest/t-failslab.sh): the longest run of fs/fuse's functions in
+# System.map, from its first function to the next symbol after its last,
+# and the name of that first function ("START END NAME", hexadecimal).
+# Names found more than once in System.map (static helpers, the
+# sanitizers' constructors) neither count nor break a run.
+nm --defined-only "$tree/fs/fuse/built-in.a" 2>/dev/null |
+	awk '$2 ~ /^[tT]$/ { print $3 }' | sort -u >"$out/fuse.syms"
+awk 'FNR == 1 { pass++ }
+	pass == 1 { f[$1] = 1; next }
+	pass == 2 { if ($2 ~ /^[tT]$/) c[$3]++; next }
+	$2 !~ /^[tT]$/ || c[$3] > 1 { next }
+	{
+		if ($3 in f) {
+			if (!run) { s = $1; name = $3; len = 0 }
+			run = 1; len++
+		} else if (run) {
+			if (len > best) { best = len; bs = s; be = $1; bn = name }
+			run = 0
+		}
+	}
+	END { if (best) print bs, be, bn }' "$out/fuse.syms" \
+	"$tree/System.map" "$tree/System.map" >"$out/failslab-range"
+if [ ! -s "$out/failslab-range" ]; then
+	echo "build.sh: no fs/fuse text found in System.map" >&2
+	exit 1
+fi
 
 # Everything the guest scripts load with -m is built in.
 mkdir -p "$out/modules"
@@ -146,4 +192,5 @@ MODULES=$out/modules
 FUSE=builtin
 KERNEL_FLAVOUR=debug
 ENV
+echo "$key" >"$out/stamp"
 echo "build.sh: Linux $kver (debug) in $(($(date +%s) - start)) s: $out/bzImage"

@@ -108,8 +108,10 @@ fi
 # is reported once it is 5 s old and unchanged over two scans; one whose
 # allocation backtrace passes through FUSE fails the run, the others are
 # shown.
-if [ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null &&
-	[ -e /sys/kernel/debug/kmemleak ]; then
+if [ ! -e /sys/kernel/debug/kmemleak ] && [ -d /sys/kernel/debug ]; then
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+fi
+if [ -e /sys/kernel/debug/kmemleak ]; then
 	sleep 6
 	echo scan >/sys/kernel/debug/kmemleak
 	echo scan >/sys/kernel/debug/kmemleak

@@ -98,7 +98,14 @@ if ! ldd "$busybox" 2>&1 | grep -q 'not a dynamic'; then
 fi
 
 if [ ! -f "$kcache/env" ]; then
-	echo "run-guest.sh: $kcache/env missing (run kernel/fetch.sh $kcache)" >&2
+	case $kcache in
+	*-debug)
+		echo "run-guest.sh: $kcache/env missing (build the debug kernel: ninja -C BUILD test/guest/debug-kernel-VERSION.env)" >&2
+		;;
+	*)
+		echo "run-guest.sh: $kcache/env missing (run kernel/fetch.sh $kcache)" >&2
+		;;
+	esac
 	exit 1
 fi
 . "$kcache/env"
@@ -200,12 +207,15 @@ fi
 mkdir -p "$root/lib/x86_64-linux-gnu"
 cp -L "$libgcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
 
-for p in passthrough_bpf filter_bpf; do
+for p in passthrough_bpf filter_bpf fallback_bpf; do
 	add_prog "$builddir/example/$p" /bin
 done
-for p in guest_exit malformed no_daemon_mount stress adversary cuse_hello; do
+for p in guest_exit malformed no_daemon_mount stress adversary cuse_hello \
+	fuzz_reply; do
 	add_prog "$builddir/test/guest/$p" /bin
 done
+# The random daemon kills of t-daemon-kill.sh (test/lib/kill_random.c).
+add_prog "$builddir/test/lib/kill_random" /bin
 if [ -d "$builddir/test/conformance" ]; then
 	find "$builddir/test/conformance" -maxdepth 1 -type f -perm -u+x |
 		while read -r p; do
@@ -268,6 +278,10 @@ script_timeout=$((timeout_s - 30))
 if [ "$script_timeout" -lt 30 ]; then
 	script_timeout=30
 fi
+# The debug kernel's fs/fuse text range, for t-failslab.sh.
+if [ -f "$kcache/failslab-range" ]; then
+	cp "$kcache/failslab-range" "$root/etc/failslab-range"
+fi
 cat >"$root/etc/guest.conf" <<CONF
 GUEST_SCRIPT=$script
 GUEST_MODULE=$module_name
@@ -275,6 +289,14 @@ GUEST_SERIES=$series
 GUEST_KERNEL=${KERNEL_FLAVOUR:-debian}
 GUEST_SCRIPT_TIMEOUT=$script_timeout
 CONF
+# Knobs of the guest tests, passed on when set: seeds, rounds and sizes.
+for v in STRESS_SEED STRESS_SECONDS FUZZ_REPLIES FUZZ_SEED KILL_ROUNDS \
+	KILL_SEED FAILSLAB_PROBABILITY; do
+	eval "val=\${$v:-}"
+	if [ -n "$val" ]; then
+		echo "$v=$val" >>"$root/etc/guest.conf"
+	fi
+done
 : >"$root/etc/passwd"
 echo "root:x:0:0:root:/root:/bin/sh" >>"$root/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh" >>"$root/etc/passwd"

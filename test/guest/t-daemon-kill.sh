@@ -196,7 +196,8 @@ else
 	mount -t tmpfs -o size=16m krand-log "$kr-log"
 	start=$(date +%s)
 	kill_random --mode=fuse-bpf --passthrough=/bin/passthrough_bpf \
-		--fallback=/bin/fallback_bpf --rounds=100 --max-delay=300 \
+		--fallback=/bin/fallback_bpf --rounds="${KILL_ROUNDS:-100}" \
+		${KILL_SEED:+--seed="$KILL_SEED"} --max-delay=300 \
 		"$kr" "$kr-log" >"$w.krand" 2>&1
 	rc=$?
 	sed 's/^/    /' "$w.krand"

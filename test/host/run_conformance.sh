@@ -174,6 +174,11 @@ work=
 
 cleanup()
 {
+	# CONF_UNMOUNT_HOOK: a command run before the unmount (the guest's
+	# failslab test switches fault injection off with it).
+	if [ -n "${CONF_UNMOUNT_HOOK:-}" ]; then
+		sh -c "$CONF_UNMOUNT_HOOK"
+	fi
 	fm_stop
 	if [ "${CONF_KEEP:-0}" = 1 ]; then
 		echo "kept $work" >&2
@@ -236,6 +241,11 @@ else
 		exit 1
 	fi
 	root=$mnt
+	# CONF_MOUNTED_HOOK: a command run once the mount is up, before the
+	# tests (the guest's failslab test switches fault injection on).
+	if [ -n "${CONF_MOUNTED_HOOK:-}" ]; then
+		sh -c "$CONF_MOUNTED_HOOK"
+	fi
 	if [ "$mode" = auto ]; then
 		mode=$(sed -n 's/^passthrough_bpf: mode //p' "$work/daemon.log" |
 			head -n 1)
