@@ -134,7 +134,7 @@ for name in $(sed -n 's/^@@ BDAT \([^ ]*\) .*/\1/p' "$tmp/out" | sort -u); do
 	sed -n "s/^@@ BDAT $name //p" "$tmp/out" >"$plotdir/$name"
 	if command -v gnuplot >/dev/null; then
 		sh "$here/plot.sh" "$plotdir/$name" "$plotdir/${name%.dat}.png" \
-			"$label, ${name##*-} lower" || rc=1
+			"$label, $(echo "${name%.dat}" | sed 's/.*-//') lower" || rc=1
 	else
 		echo "guest.sh: gnuplot not installed: no $plotdir/${name%.dat}.png" >&2
 	fi

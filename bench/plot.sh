@@ -19,7 +19,7 @@ ntargets=$(($(head -n 1 "$dat" | wc -w) / 3))
 gnuplot <<EOF
 set terminal pngcairo size 1100,480 font "sans,10"
 set output "$png.tmp"
-set title "$title: ratio to native (median, min-max of the rounds; dashed: 1.05)" noenhanced
+set title "$title\nratio to native: median and min-max of the rounds; dashed: 1.05" noenhanced
 set style data histograms
 set style histogram errorbars gap 2 lw 1
 set style fill solid 0.8 border -1
