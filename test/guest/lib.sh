@@ -145,7 +145,12 @@ conf_run() {
 	fi
 	# The runner keeps its work directory (and the daemon's statistics
 	# in it); unmounting the filesystem below removes it.
-	CONF_KEEP=1 CONF_TIMEOUT=120 sh /tests/run_conformance.sh \
+	# One test may take 120 s; three times that on the debug kernel.
+	tmo=120
+	if [ "${GUEST_KERNEL:-}" = debug ]; then
+		tmo=360
+	fi
+	CONF_KEEP=1 CONF_TIMEOUT=$tmo sh /tests/run_conformance.sh \
 		/bin/passthrough_bpf /opt/conformance/conformance "$mode" "$d" \
 		"$@" >"$d.res" 2>"$d.err"
 	echo $? >"$d.rc"
