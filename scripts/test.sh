@@ -105,9 +105,9 @@ phase unit+host meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite unit --suite host
 phase doc meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite doc
-phase guest meson test -C "$build" --print-errorlogs --num-processes 1 \
+phase guest meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite guest
-phase guest-debug meson test -C "$build" --print-errorlogs --num-processes 1 \
+phase guest-debug meson test -C "$build" --print-errorlogs --num-processes 2 \
 	--suite guest-debug
 phase bench sh bench/ci.sh "$build"
 phase packaging meson test -C "$build" --print-errorlogs --num-processes 1 \

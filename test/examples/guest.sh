@@ -23,8 +23,12 @@ build=$(cd "$3" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
+ko=$module
+case $module in
+stock | builtin) ko= ;;
+esac
 for f in "$build/example/filter_bpf" "$build/example/fallback_bpf" \
-	"$build/test/guest/guest_exit" "$module"; do
+	"$build/test/guest/guest_exit" $ko; do
 	[ -e "$f" ] || {
 		echo "guest.sh: $f missing" >&2
 		exit 1
@@ -37,7 +41,7 @@ trap 'exit 1' INT TERM HUP
 
 mkdir -p "$tmp/test/guest" "$tmp/build/test/lib" "$tmp/build/test/guest" \
 	"$tmp/build/test/conformance"
-cp "$top"/test/guest/*.sh "$tmp/test/guest/"
+cp "$top"/test/guest/*.sh "$top"/test/guest/*.txt "$tmp/test/guest/"
 cp "$here/examples.sh" "$tmp/test/guest/examples-run.sh"
 cp "$build/test/guest/guest_exit" "$tmp/build/test/guest/"
 cp "$build/example/filter_bpf" "$build/example/fallback_bpf" \
@@ -66,5 +70,6 @@ EOF
 # run-guest.sh finds the libraries to pack with ldd; a LD_LIBRARY_PATH
 # (meson test sets one) would point it at the build tree's copies.
 unset LD_LIBRARY_PATH
-sh "$tmp/test/guest/run-guest.sh" -t 240 "$kcache" "$module" "$tmp/build" \
+sh "$tmp/test/guest/run-guest.sh" -t "${EXAMPLES_GUEST_TIMEOUT:-240}" \
+	"$kcache" "$module" "$tmp/build" \
 	t-examples.sh

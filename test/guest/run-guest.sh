@@ -125,7 +125,7 @@ fi
 # The results of a debug kernel are kept apart from Debian's kernel's.
 series_id=$series${KERNEL_FLAVOUR:+-$KERNEL_FLAVOUR}
 # Debian's 6.1 has FUSE as a module (STOCK_KO), 6.12 has it built in.
-for f in ${STOCK_KO:-} "$VMLINUZ" "$here/$script"; do
+for f in ${STOCK_KO:-} "$VMLINUZ" "$here/$script" "$here/kernel-log-bad.txt"; do
 	if [ ! -f "$f" ]; then
 		echo "run-guest.sh: $f missing" >&2
 		exit 1
