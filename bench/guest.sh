@@ -61,7 +61,7 @@ trap 'exit 1' INT TERM HUP
 
 mkdir -p "$tmp/test/guest" "$tmp/build/example" "$tmp/build/lib" \
 	"$tmp/build/test/guest" "$tmp/build/test/conformance"
-cp "$top"/test/guest/*.sh "$tmp/test/guest/"
+cp "$top"/test/guest/*.sh "$top"/test/guest/*.txt "$tmp/test/guest/"
 cp "$here/run.sh" "$tmp/test/guest/bench-run.sh"
 cp "$build/example/passthrough_bpf" "$tmp/build/example/"
 for f in "$build"/lib/libfuse-bpf.so*; do

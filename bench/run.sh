@@ -815,20 +815,21 @@ for every target (the file is read, the tree is walked, natively), then the
 target is mounted afresh, the measuring program (fio, tar, ...) is run
 once on a scratch file and the run pauses (0.5 s): every target starts
 with the lower's caches warm, its own empty, and the machine done
-reloading what the drop took.  Writes end with `fsync` inside the timed region, so the
-data has reached the lower filesystem when the clock stops; the I/O
-workloads each move a fixed amount of data (no time-based loops, which
-would read a FUSE mount's own page cache the second time round), and the
-metadata workloads touch each name once (stat, readdir and walk go over
-several directories or tree copies instead of several passes, which would
-time the mount's attribute and readdir caches against the lower's).  The
-ratio is the median of the per-round ratios to native, over at least 5
-rounds; a target's turn in a round is repeated (set-up, drop, warm,
-mount, timed run) until its timed runs add up to a second, the turn's
-figure being the sum of operations over the sum of times, so that a fast
-target's 50 ms run is not decided by one scheduling hiccup of the shared
-machine or of QEMU's vCPU threads.  A stacked filesystem cannot be faster than the one under it: a
-ratio above 1.05 is flagged SUSPECT and fails the run.
+reloading what the drop took.  Writes end with `fsync` inside the timed
+region, so the data has reached the lower filesystem when the clock
+stops.  The I/O workloads each move a fixed amount of data (no
+time-based loops, which would read a FUSE mount's own page cache the
+second time round), and the metadata workloads touch each name once
+(stat, readdir and walk go over several directories or tree copies
+instead of several passes, which would time the mount's attribute and
+readdir caches against the lower's).  A target's turn in a round is
+repeated (set-up, drop, warm, mount, timed run) until its timed runs add
+up to a second (`-m`), the turn's figure being the sum of operations
+over the sum of times, so that a fast target's 50 ms run is not decided
+by one scheduling hiccup of the shared machine or of QEMU's vCPU
+threads.  The ratio is the median of the per-round ratios to native,
+over at least 5 rounds.  A stacked filesystem cannot be faster than the
+one under it: a ratio above 1.05 is flagged SUSPECT and fails the run.
 
 The second table of each section counts the requests that reached
 userspace at all, split into those the daemon (`passthrough_bpf`) handled
